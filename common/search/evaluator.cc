@@ -1,0 +1,86 @@
+#include "common/search/evaluator.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace zf {
+
+absl::Status CheckEvaluateArgs(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
+                               absl::Span<float> value) {
+  if (batch.empty()) return absl::OkStatus();
+  const size_t points = size_t{batch[0].size} * batch[0].size;
+  for (const EncodedPosition& p : batch) {
+    if (p.size != batch[0].size) {
+      return absl::InvalidArgumentError("batch mixes board sizes");
+    }
+  }
+  if (policy.size() < batch.size() * points || value.size() < batch.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("output buffers too small for a batch of ",
+                                                   batch.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UniformEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
+                                        absl::Span<float> policy, absl::Span<float> value) {
+  if (absl::Status s = CheckEvaluateArgs(batch, policy, value); !s.ok()) return s;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const EncodedPosition& pos = batch[i];
+    const int points = pos.size * pos.size;
+    float* out = policy.data() + i * points;
+    int empty = 0;
+    for (int p = 0; p < points; ++p) empty += pos.IsEmpty(p);
+    const float prior = empty > 0 ? 1.0f / empty : 0.0f;
+    for (int p = 0; p < points; ++p) out[p] = pos.IsEmpty(p) ? prior : 0.0f;
+    value[i] = 0.0f;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+absl::Status SeededTestEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
+                                           absl::Span<float> policy, absl::Span<float> value) {
+  if (absl::Status s = CheckEvaluateArgs(batch, policy, value); !s.ok()) return s;
+  float logits[kMaxPoints];
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const EncodedPosition& pos = batch[i];
+    uint64_t h = Mix(seed_);
+    for (int w = 0; w < kPlaneWords; ++w) h = Mix(h ^ pos.own[w]) ^ Mix(h + pos.opp[w]);
+    const int points = pos.size * pos.size;
+    for (int p = 0; p < points; ++p) {
+      logits[p] = static_cast<float>(Mix(h + p) >> 40) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
+    }
+    MaskedSoftmax(pos, absl::MakeConstSpan(logits, points),
+                  policy.subspan(i * points, points));
+    value[i] = static_cast<float>(Mix(h ^ 0x5bd1e995) >> 40) / static_cast<float>(1 << 24) - 0.5f;
+  }
+  return absl::OkStatus();
+}
+
+void MaskedSoftmax(const EncodedPosition& pos, absl::Span<const float> logits,
+                   absl::Span<float> out) {
+  const int points = pos.size * pos.size;
+  float max_logit = -INFINITY;
+  for (int p = 0; p < points; ++p) {
+    if (pos.IsEmpty(p) && logits[p] > max_logit) max_logit = logits[p];
+  }
+  float sum = 0;
+  for (int p = 0; p < points; ++p) {
+    out[p] = pos.IsEmpty(p) ? std::exp(logits[p] - max_logit) : 0.0f;
+    sum += out[p];
+  }
+  if (sum > 0) {
+    for (int p = 0; p < points; ++p) out[p] /= sum;
+  }
+}
+
+}  // namespace zf

@@ -1,0 +1,262 @@
+#include "common/search/search_tree.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace zf {
+
+SearchTree::SearchTree(const SearchOptions& options, uint64_t seed)
+    : options_(options), rng_(seed), root_state_(Rules{}), walk_state_(Rules{}) {
+  nodes_.reserve(1024);
+  edges_.reserve(16384);
+}
+
+void SearchTree::Reset(const GameState& root) {
+  root_state_ = root;
+  nodes_.clear();
+  edges_.clear();
+  NewNode();
+}
+
+int32_t SearchTree::NewNode() {
+  nodes_.emplace_back();
+  return static_cast<int32_t>(nodes_.size() - 1);
+}
+
+int64_t SearchTree::TotalInFlight() const {
+  int64_t total = 0;
+  for (const Node& n : nodes_) total += n.in_flight;
+  return total;
+}
+
+int SearchTree::SelectEdge(const Node& node, bool is_root) const {
+  const Edge* edges = edges_.data() + node.first_edge;
+  const float sqrt_n = std::sqrt(static_cast<float>(std::max(1, node.visits + node.in_flight)));
+  const float c_sqrt_n = options_.c_puct * sqrt_n;
+  // The parent's value for the player choosing here (node.value_sum is the other player's).
+  const float parent_q = node.visits > 0 ? -node.value_sum / node.visits : 0.0f;
+  float visited_mass = 0;
+  int best = -1;
+  float best_score = -1e30f;
+  for (int i = 0; i < node.num_touched; ++i) {
+    const Node& child = nodes_[edges[i].child];
+    const int n = child.visits + child.in_flight;
+    if (child.visits > 0) visited_mass += edges[i].prior;
+    if (n == 0) continue;  // cannot happen: a touched child is visited or in flight
+    const float q = (child.value_sum - child.in_flight) / n;
+    const float score = q + c_sqrt_n * edges[i].prior / (1 + n);
+    if (score > best_score) {
+      best_score = score;
+      best = i;
+    }
+  }
+  const float reduction = is_root ? options_.root_fpu_reduction : options_.fpu_reduction;
+  const float fpu = parent_q - reduction * std::sqrt(visited_mass);
+  if (node.num_touched < node.num_edges) {
+    const float score = fpu + c_sqrt_n * edges[node.num_touched].prior;
+    if (score > best_score) best = node.num_touched;
+  }
+  return best;
+}
+
+void SearchTree::PromoteBestUntouched(const Node& node) {
+  Edge* edges = edges_.data() + node.first_edge;
+  int best = node.num_touched;
+  for (int i = node.num_touched + 1; i < node.num_edges; ++i) {
+    if (edges[i].prior > edges[best].prior) best = i;
+  }
+  if (best < node.num_edges) std::swap(edges[best], edges[node.num_touched]);
+}
+
+SearchTree::LeafStatus SearchTree::SelectLeaf(Leaf* leaf) {
+  leaf->path.clear();
+  walk_state_ = root_state_;
+  int32_t current = 0;
+  leaf->path.push_back(0);
+  while (true) {
+    Node& node = nodes_[current];
+    if (node.state == NodeState::kPending) return LeafStatus::kCollision;
+    if (node.state == NodeState::kTerminal) {
+      Backup(leaf->path, -node.terminal_value, /*remove_virtual_loss=*/false);
+      return LeafStatus::kTerminal;
+    }
+    if (node.state == NodeState::kFresh) {
+      if (walk_state_.IsTerminal()) {
+        node.state = NodeState::kTerminal;
+        // The player who moved in made the last move: a win for them, or a draw.
+        node.terminal_value = walk_state_.outcome() == Outcome::kDraw ? 0.0f : 1.0f;
+        Backup(leaf->path, -node.terminal_value, /*remove_virtual_loss=*/false);
+        return LeafStatus::kTerminal;
+      }
+      node.state = NodeState::kPending;
+      for (int32_t idx : leaf->path) ++nodes_[idx].in_flight;
+      leaf->position = Encode(walk_state_);
+      return LeafStatus::kNeedsEval;
+    }
+    // Expanded: descend.
+    const int pick = SelectEdge(node, current == 0);
+    if (pick == node.num_touched) {
+      const int32_t child = NewNode();  // may reallocate nodes_: `node` is stale after this
+      Node& parent = nodes_[current];
+      edges_[parent.first_edge + pick].child = child;
+      ++parent.num_touched;
+      PromoteBestUntouched(parent);
+    }
+    const Edge& taken = edges_[nodes_[current].first_edge + pick];
+    walk_state_.PlayUnchecked(taken.move);
+    current = taken.child;
+    leaf->path.push_back(current);
+  }
+}
+
+void SearchTree::ApplyEvaluation(const Leaf& leaf, absl::Span<const float> policy, float value) {
+  const int32_t index = leaf.path.back();
+  const EncodedPosition& pos = leaf.position;
+  const int32_t first = static_cast<int32_t>(edges_.size());
+  float sum = 0;
+  const int points = pos.size * pos.size;
+  for (int w = 0; w < kPlaneWords && w * 64 < points; ++w) {
+    uint64_t empty = ~(pos.own[w] | pos.opp[w]);
+    if (points - w * 64 < 64) empty &= (uint64_t{1} << (points - w * 64)) - 1;
+    while (empty) {
+      const int p = w * 64 + __builtin_ctzll(empty);
+      empty &= empty - 1;
+      Edge e;
+      e.move = static_cast<int16_t>(p);
+      e.prior = policy[p];
+      sum += e.prior;
+      edges_.push_back(e);
+    }
+  }
+  Node& node = nodes_[index];
+  node.first_edge = first;
+  node.num_edges = static_cast<int16_t>(edges_.size() - first);
+  node.num_touched = 0;
+  node.state = NodeState::kExpanded;
+  // Renormalise over legal moves; fall back to uniform if the policy gave them nothing.
+  const float scale = sum > 0 ? 1.0f / sum : 0.0f;
+  for (int i = first; i < static_cast<int>(edges_.size()); ++i) {
+    edges_[i].prior = sum > 0 ? edges_[i].prior * scale : 1.0f / node.num_edges;
+  }
+  PromoteBestUntouched(node);
+  if (index == 0 && noise_pending_) ApplyNoiseToRoot();
+  Backup(leaf.path, value, /*remove_virtual_loss=*/true);
+}
+
+void SearchTree::Backup(absl::Span<const int32_t> path, float leaf_value,
+                        bool remove_virtual_loss) {
+  // leaf_value is for the leaf's side to move; the leaf node stores the mover's view.
+  float v = -leaf_value;
+  for (size_t i = path.size(); i-- > 0;) {
+    Node& n = nodes_[path[i]];
+    ++n.visits;
+    n.value_sum += v;
+    if (remove_virtual_loss) --n.in_flight;
+    v = -v;
+  }
+}
+
+void SearchTree::AddRootNoise() {
+  noise_pending_ = true;
+  if (nodes_[0].state == NodeState::kExpanded) ApplyNoiseToRoot();
+}
+
+void SearchTree::ApplyNoiseToRoot() {
+  noise_pending_ = false;
+  Node& root = nodes_[0];
+  if (root.num_edges <= 1 || options_.dirichlet_weight <= 0) return;
+  const float alpha = options_.dirichlet_alpha > 0 ? options_.dirichlet_alpha
+                                                   : 10.0f / static_cast<float>(root.num_edges);
+  std::gamma_distribution<float> gamma(alpha, 1.0f);
+  Edge* edges = edges_.data() + root.first_edge;
+  float noise[kMaxPoints];
+  float total = 0;
+  for (int i = 0; i < root.num_edges; ++i) total += noise[i] = gamma(rng_);
+  if (total <= 0) return;
+  const float w = options_.dirichlet_weight;
+  for (int i = 0; i < root.num_edges; ++i) {
+    edges[i].prior = (1 - w) * edges[i].prior + w * noise[i] / total;
+  }
+  PromoteBestUntouched(root);
+}
+
+float SearchTree::RootValue() const {
+  const Node& root = nodes_[0];
+  return root.visits > 0 ? -root.value_sum / root.visits : 0.0f;
+}
+
+std::vector<std::pair<int16_t, uint32_t>> SearchTree::RootVisits() const {
+  std::vector<std::pair<int16_t, uint32_t>> out;
+  const Node& root = nodes_[0];
+  for (int i = 0; i < root.num_touched; ++i) {
+    const Edge& e = edges_[root.first_edge + i];
+    const int visits = nodes_[e.child].visits;
+    if (visits > 0) out.emplace_back(e.move, static_cast<uint32_t>(visits));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int SearchTree::ChooseMove(float temperature) {
+  const std::vector<std::pair<int16_t, uint32_t>> visits = RootVisits();
+  if (visits.empty()) {
+    // Unsearched root: the highest prior (or, unexpanded, the first legal move).
+    const Node& root = nodes_[0];
+    if (root.state == NodeState::kExpanded) return edges_[root.first_edge].move;
+    int16_t moves[kMaxPoints];
+    return root_state_.LegalMoves(absl::MakeSpan(moves)) > 0 ? moves[0] : kNoMove;
+  }
+  if (temperature < 0.01f) {
+    auto best = std::max_element(visits.begin(), visits.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    return best->first;
+  }
+  std::vector<double> weights(visits.size());
+  const double inv_t = 1.0 / temperature;
+  const double max_v = std::max_element(visits.begin(), visits.end(), [](auto& a, auto& b) {
+                         return a.second < b.second;
+                       })->second;
+  for (size_t i = 0; i < visits.size(); ++i) weights[i] = std::pow(visits[i].second / max_v, inv_t);
+  std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  return visits[pick(rng_)].first;
+}
+
+int32_t SearchTree::CopySubtree(int32_t src, std::vector<Node>* nodes,
+                                std::vector<Edge>* edges) const {
+  const int32_t dst = static_cast<int32_t>(nodes->size());
+  nodes->push_back(nodes_[src]);
+  const Node& s = nodes_[src];
+  if (s.state != NodeState::kExpanded) return dst;
+  const int32_t first = static_cast<int32_t>(edges->size());
+  edges->insert(edges->end(), edges_.begin() + s.first_edge,
+                edges_.begin() + s.first_edge + s.num_edges);
+  (*nodes)[dst].first_edge = first;
+  for (int i = 0; i < s.num_touched; ++i) {
+    const int32_t child = CopySubtree(edges_[s.first_edge + i].child, nodes, edges);
+    (*edges)[first + i].child = child;
+  }
+  return dst;
+}
+
+void SearchTree::Advance(int move) {
+  root_state_.PlayUnchecked(move);
+  noise_pending_ = false;
+  const Node& root = nodes_[0];
+  int32_t child = -1;
+  for (int i = 0; i < root.num_touched; ++i) {
+    if (edges_[root.first_edge + i].move == move) child = edges_[root.first_edge + i].child;
+  }
+  if (!options_.reuse_tree || child < 0 || nodes_[child].state != NodeState::kExpanded) {
+    nodes_.clear();
+    edges_.clear();
+    NewNode();
+    return;
+  }
+  spare_nodes_.clear();
+  spare_edges_.clear();
+  CopySubtree(child, &spare_nodes_, &spare_edges_);
+  nodes_.swap(spare_nodes_);
+  edges_.swap(spare_edges_);
+}
+
+}  // namespace zf

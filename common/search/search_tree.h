@@ -1,0 +1,116 @@
+// PUCT Monte-Carlo tree search over flat arrays, for one game. Implemented in search_tree.cc.
+// Not thread-safe: one tree belongs to one self-play thread (many trees per thread).
+//
+// Storage: two pools, grown by push_back and reused across moves (no per-node allocation).
+//
+//   nodes_: [ root | n1 | n2 | ... ]            Node: visits, in_flight, value_sum, edges range
+//   edges_: [ e e e e (root's children) | e e (n1's) | ... ]   Edge: move, prior, child index
+//
+// A node's edges are contiguous. The first `num_touched` edges have child nodes (visited or in
+// flight); the rest are untouched, and edges[num_touched] always holds the highest prior among
+// them. All untouched children share one first-play value, so the best of them is that one
+// edge: selection scans only the touched prefix plus one edge, not every legal move.
+//
+// Values: Node::value_sum is from the view of the player who moved INTO the node. Virtual loss
+// counts an in-flight visit as a loss for that player and is fully reverted at backup.
+#ifndef ZEROFLEET_COMMON_SEARCH_SEARCH_TREE_H_
+#define ZEROFLEET_COMMON_SEARCH_SEARCH_TREE_H_
+
+#include <cstdint>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "common/game/encoded_position.h"
+#include "common/game/game_state.h"
+#include "common/search/search_options.h"
+
+namespace zf {
+
+class SearchTree {
+ public:
+  enum class LeafStatus {
+    kNeedsEval,  // `leaf->position` must be evaluated, then passed to ApplyEvaluation
+    kTerminal,   // reached a finished game; already backed up with its exact value
+    kCollision,  // reached a leaf already waiting for evaluation; nothing changed
+  };
+
+  // A selected path; reuse one Leaf object across rounds to keep its buffer.
+  struct Leaf {
+    std::vector<int32_t> path;  // node indices, root first
+    EncodedPosition position;
+  };
+
+  SearchTree(const SearchOptions& options, uint64_t seed);
+
+  // Starts over at `root` (must not be terminal).
+  void Reset(const GameState& root);
+  const GameState& root_state() const { return root_state_; }
+
+  // Walks from the root by PUCT to a leaf and applies virtual loss along the path.
+  LeafStatus SelectLeaf(Leaf* leaf);
+  // Expands the leaf with `policy` (n*n probabilities) and backs up `value` (for the leaf's
+  // side to move), removing the virtual loss.
+  void ApplyEvaluation(const Leaf& leaf, absl::Span<const float> policy, float value);
+
+  // Mixes Dirichlet noise into the root priors now, or when the root is expanded.
+  void AddRootNoise();
+
+  int root_visits() const { return nodes_[0].visits; }
+  // The root's value for its side to move, in [-1, 1].
+  float RootValue() const;
+  // (move, visits) of the root's children with visits > 0.
+  std::vector<std::pair<int16_t, uint32_t>> RootVisits() const;
+  // Most visited move (temperature ~0) or a sample from visits^(1/temperature).
+  int ChooseMove(float temperature);
+  // Plays `move` at the root; keeps its subtree when reuse_tree is set.
+  void Advance(int move);
+
+  // Pool sizes, for tests and benchmarks.
+  size_t num_nodes() const { return nodes_.size(); }
+  size_t num_edges() const { return edges_.size(); }
+  // Sum of in-flight counts over all nodes (0 when no leaf is pending).
+  int64_t TotalInFlight() const;
+
+ private:
+  enum class NodeState : uint8_t { kFresh, kPending, kExpanded, kTerminal };
+  struct Node {
+    int32_t first_edge = 0;
+    int16_t num_edges = 0;
+    int16_t num_touched = 0;
+    int32_t visits = 0;
+    int32_t in_flight = 0;
+    float value_sum = 0;
+    float terminal_value = 0;  // for kTerminal, from the view of the player who moved in
+    NodeState state = NodeState::kFresh;
+  };
+  struct Edge {
+    int32_t child = -1;
+    float prior = 0;
+    int16_t move = 0;
+  };
+
+  int32_t NewNode();
+  // Picks the edge index (relative to the node's first edge) with the highest PUCT score.
+  int SelectEdge(const Node& node, bool is_root) const;
+  // Swaps the highest-prior untouched edge of `node` into position num_touched.
+  void PromoteBestUntouched(const Node& node);
+  void Backup(absl::Span<const int32_t> path, float leaf_value, bool remove_virtual_loss);
+  void ApplyNoiseToRoot();
+  int32_t CopySubtree(int32_t src, std::vector<Node>* nodes, std::vector<Edge>* edges) const;
+
+  SearchOptions options_;
+  std::mt19937_64 rng_;
+  GameState root_state_;
+  GameState walk_state_;  // scratch for SelectLeaf
+  bool noise_pending_ = false;
+  std::vector<Node> nodes_;
+  std::vector<Edge> edges_;
+  std::vector<Node> spare_nodes_;  // swapped in by Advance; keeps capacity
+  std::vector<Edge> spare_edges_;
+};
+
+}  // namespace zf
+
+#endif  // ZEROFLEET_COMMON_SEARCH_SEARCH_TREE_H_

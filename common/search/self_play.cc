@@ -1,0 +1,214 @@
+#include "common/search/self_play.h"
+
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/search/search_tree.h"
+
+namespace zf {
+namespace {
+
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// One game in flight.
+struct Slot {
+  Slot(const SearchOptions& search, uint64_t seed) : tree(search, seed), rng(seed ^ 0xabcdef) {}
+  SearchTree tree;
+  std::mt19937_64 rng;
+  GameRecord record;
+  bool active = false;
+  bool full_search = true;
+  int budget = 0;        // playouts for this move
+  int started = 0;       // playouts started for this move
+  std::vector<SearchTree::Leaf> leaves;
+};
+
+class Driver {
+ public:
+  Driver(const SelfPlayOptions& options, int games, uint64_t seed, Evaluator* evaluator,
+         const GameSink& sink, SelfPlayStats* stats, std::atomic<int64_t>* games_started)
+      : options_(options), evaluator_(evaluator), sink_(sink), stats_(stats),
+        games_started_(games_started), points_(options.rules.num_points()) {
+    for (int i = 0; i < games; ++i) {
+      slots_.push_back(std::make_unique<Slot>(options.search, SplitMix(seed + i)));
+      slots_.back()->leaves.resize(options.search.leaves_per_game);
+    }
+    const size_t max_batch = size_t(games) * options.search.leaves_per_game;
+    batch_.reserve(max_batch);
+    refs_.reserve(max_batch);
+    policy_.resize(max_batch * points_);
+    value_.resize(max_batch);
+  }
+
+  absl::Status Run(const std::atomic<bool>* stop) {
+    for (auto& slot : slots_) StartGame(*slot);
+    while (AnyActive()) {
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) return absl::OkStatus();
+      // 1. Gather leaves from every game.
+      batch_.clear();
+      refs_.clear();
+      int64_t sims = 0;
+      for (size_t s = 0; s < slots_.size(); ++s) {
+        Slot& slot = *slots_[s];
+        if (!slot.active) continue;
+        for (int l = 0; l < options_.search.leaves_per_game && slot.started < slot.budget; ++l) {
+          SearchTree::Leaf& leaf = slot.leaves[l];
+          const SearchTree::LeafStatus status = slot.tree.SelectLeaf(&leaf);
+          if (status == SearchTree::LeafStatus::kCollision) break;
+          ++slot.started;
+          ++sims;
+          if (status == SearchTree::LeafStatus::kNeedsEval) {
+            batch_.push_back(leaf.position);
+            refs_.push_back({static_cast<int>(s), l});
+          }
+        }
+      }
+      // 2. One evaluator call for the whole batch.
+      if (!batch_.empty()) {
+        absl::Status st = evaluator_->Evaluate(batch_, absl::MakeSpan(policy_), absl::MakeSpan(value_));
+        if (!st.ok()) return st;
+        stats_->evaluations.fetch_add(batch_.size(), std::memory_order_relaxed);
+        stats_->batches.fetch_add(1, std::memory_order_relaxed);
+      }
+      // 3. Back up.
+      for (size_t i = 0; i < refs_.size(); ++i) {
+        Slot& slot = *slots_[refs_[i].slot];
+        slot.tree.ApplyEvaluation(slot.leaves[refs_[i].leaf],
+                                  absl::MakeConstSpan(policy_).subspan(i * points_, points_),
+                                  value_[i]);
+      }
+      stats_->simulations.fetch_add(sims, std::memory_order_relaxed);
+      // 4. Move where the budget is spent.
+      for (auto& slot : slots_) {
+        if (slot->active && slot->started >= slot->budget) PlayMove(*slot);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Ref {
+    int slot;
+    int leaf;
+  };
+
+  bool AnyActive() const {
+    for (const auto& s : slots_) {
+      if (s->active) return true;
+    }
+    return false;
+  }
+
+  void StartGame(Slot& slot) {
+    const int64_t index = games_started_->fetch_add(1);
+    if (options_.max_games >= 0 && index >= options_.max_games) {
+      slot.active = false;
+      return;
+    }
+    slot.active = true;
+    slot.record = GameRecord{};
+    slot.record.id = SplitMix(options_.seed * 0x100000001b3ull + static_cast<uint64_t>(index));
+    slot.record.rules = options_.rules;
+    slot.tree.Reset(GameState(options_.rules));
+    StartMove(slot);
+  }
+
+  void StartMove(Slot& slot) {
+    const SearchOptions& o = options_.search;
+    slot.full_search = !(o.fast_move_fraction > 0 &&
+                         std::uniform_real_distribution<float>(0, 1)(slot.rng) < o.fast_move_fraction);
+    slot.budget = slot.full_search ? o.simulations : o.EffectiveFastSimulations();
+    slot.started = 0;
+    if (slot.full_search && o.root_noise) slot.tree.AddRootNoise();
+  }
+
+  void PlayMove(Slot& slot) {
+    const SearchOptions& o = options_.search;
+    const int move_number = static_cast<int>(slot.record.moves.size());
+    const int temp_moves = o.temperature_moves >= 0 ? o.temperature_moves : options_.rules.size;
+    const float temperature = move_number < temp_moves ? o.temperature : o.final_temperature;
+    MoveRecord m;
+    m.full_search = slot.full_search;
+    m.root_value = slot.tree.RootValue();
+    if (slot.full_search) m.visits = slot.tree.RootVisits();
+    m.move = static_cast<int16_t>(slot.tree.ChooseMove(temperature));
+    slot.record.moves.push_back(std::move(m));
+    slot.tree.Advance(slot.record.moves.back().move);
+    stats_->moves.fetch_add(1, std::memory_order_relaxed);
+    const GameState& state = slot.tree.root_state();
+    if (state.IsTerminal()) {
+      slot.record.result = state.outcome();
+      stats_->games.fetch_add(1, std::memory_order_relaxed);
+      sink_(std::move(slot.record));
+      StartGame(slot);
+    } else {
+      StartMove(slot);
+    }
+  }
+
+  const SelfPlayOptions& options_;
+  Evaluator* evaluator_;
+  const GameSink& sink_;
+  SelfPlayStats* stats_;
+  std::atomic<int64_t>* games_started_;
+  const int points_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<EncodedPosition> batch_;
+  std::vector<Ref> refs_;
+  std::vector<float> policy_;
+  std::vector<float> value_;
+};
+
+}  // namespace
+
+absl::Status ValidateSelfPlayOptions(const SelfPlayOptions& o) {
+  if (absl::Status s = ValidateRules(o.rules); !s.ok()) return s;
+  if (absl::Status s = ValidateSearchOptions(o.search); !s.ok()) return s;
+  if (o.parallel_games < 1 || o.parallel_games > 65536) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parallel_games = ", o.parallel_games, " out of range: 1..65536"));
+  }
+  if (o.threads < 1 || o.threads > 256) {
+    return absl::InvalidArgumentError(absl::StrCat("threads = ", o.threads, " out of range: 1..256"));
+  }
+  if (o.max_games < -1) {
+    return absl::InvalidArgumentError(absl::StrCat("max_games = ", o.max_games, " must be >= 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator,
+                         const GameSink& sink, SelfPlayStats* stats,
+                         const std::atomic<bool>* stop) {
+  if (absl::Status s = ValidateSelfPlayOptions(options); !s.ok()) return s;
+  std::atomic<int64_t> games_started{0};
+  const int threads = std::min(options.threads, options.parallel_games);
+  std::vector<std::unique_ptr<Driver>> drivers;
+  for (int t = 0; t < threads; ++t) {
+    const int games = options.parallel_games / threads + (t < options.parallel_games % threads);
+    drivers.push_back(std::make_unique<Driver>(options, games, SplitMix(options.seed) + 7919 * t,
+                                               evaluator, sink, stats, &games_started));
+  }
+  if (threads == 1) return drivers[0]->Run(stop);
+  std::vector<absl::Status> results(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] { results[t] = drivers[t]->Run(stop); });
+  }
+  for (auto& w : workers) w.join();
+  for (const absl::Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace zf

@@ -1,5 +1,6 @@
 #include "common/search/evaluator.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -29,10 +30,19 @@ absl::Status UniformEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
     const EncodedPosition& pos = batch[i];
     const int points = pos.size * pos.size;
     float* out = policy.data() + i * points;
-    int empty = 0;
-    for (int p = 0; p < points; ++p) empty += pos.IsEmpty(p);
-    const float prior = empty > 0 ? 1.0f / empty : 0.0f;
-    for (int p = 0; p < points; ++p) out[p] = pos.IsEmpty(p) ? prior : 0.0f;
+    std::fill(out, out + points, 0.0f);
+    uint64_t empty[kPlaneWords];
+    int count = 0;
+    for (int w = 0; w < kPlaneWords; ++w) {
+      const int bits = std::clamp(points - w * 64, 0, 64);
+      const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+      empty[w] = ~(pos.own[w] | pos.opp[w]) & mask;
+      count += __builtin_popcountll(empty[w]);
+    }
+    const float prior = count > 0 ? 1.0f / count : 0.0f;
+    for (int w = 0; w < kPlaneWords; ++w) {
+      for (uint64_t e = empty[w]; e; e &= e - 1) out[w * 64 + __builtin_ctzll(e)] = prior;
+    }
     value[i] = 0.0f;
   }
   return absl::OkStatus();

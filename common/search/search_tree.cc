@@ -2,35 +2,54 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace zf {
 
 SearchTree::SearchTree(const SearchOptions& options, uint64_t seed)
     : options_(options), rng_(seed), root_state_(Rules{}), walk_state_(Rules{}) {
-  nodes_.reserve(1024);
-  edges_.reserve(16384);
+  nodes_.Reserve(1024);
+  edges_.Reserve(64 * 1024);
+  edge_child_.Reserve(64 * 1024);
+}
+
+uint16_t SearchTree::ToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float SearchTree::FromBf16(uint16_t b) {
+  const uint32_t bits = uint32_t{b} << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
 }
 
 void SearchTree::Reset(const GameState& root) {
   root_state_ = root;
   nodes_.clear();
   edges_.clear();
+  edge_child_.clear();
   NewNode();
 }
 
 int32_t SearchTree::NewNode() {
-  nodes_.emplace_back();
-  return static_cast<int32_t>(nodes_.size() - 1);
+  const size_t index = nodes_.Grow(1);
+  nodes_[index] = Node{};
+  return static_cast<int32_t>(index);
 }
 
 int64_t SearchTree::TotalInFlight() const {
   int64_t total = 0;
-  for (const Node& n : nodes_) total += n.in_flight;
+  for (size_t i = 0; i < nodes_.size(); ++i) total += nodes_[i].in_flight;
   return total;
 }
 
 int SearchTree::SelectEdge(const Node& node, bool is_root) const {
   const Edge* edges = edges_.data() + node.first_edge;
+  const int32_t* children = edge_child_.data() + node.first_edge;
   const float sqrt_n = std::sqrt(static_cast<float>(std::max(1, node.visits + node.in_flight)));
   const float c_sqrt_n = options_.c_puct * sqrt_n;
   // The parent's value for the player choosing here (node.value_sum is the other player's).
@@ -39,12 +58,13 @@ int SearchTree::SelectEdge(const Node& node, bool is_root) const {
   int best = -1;
   float best_score = -1e30f;
   for (int i = 0; i < node.num_touched; ++i) {
-    const Node& child = nodes_[edges[i].child];
+    const Node& child = nodes_[children[i]];
     const int n = child.visits + child.in_flight;
-    if (child.visits > 0) visited_mass += edges[i].prior;
+    const float prior = FromBf16(edges[i].prior);
+    if (child.visits > 0) visited_mass += prior;
     if (n == 0) continue;  // cannot happen: a touched child is visited or in flight
     const float q = (child.value_sum - child.in_flight) / n;
-    const float score = q + c_sqrt_n * edges[i].prior / (1 + n);
+    const float score = q + c_sqrt_n * prior / (1 + n);
     if (score > best_score) {
       best_score = score;
       best = i;
@@ -53,7 +73,7 @@ int SearchTree::SelectEdge(const Node& node, bool is_root) const {
   const float reduction = is_root ? options_.root_fpu_reduction : options_.fpu_reduction;
   const float fpu = parent_q - reduction * std::sqrt(visited_mass);
   if (node.num_touched < node.num_edges) {
-    const float score = fpu + c_sqrt_n * edges[node.num_touched].prior;
+    const float score = fpu + c_sqrt_n * FromBf16(edges[node.num_touched].prior);
     if (score > best_score) best = node.num_touched;
   }
   return best;
@@ -62,6 +82,7 @@ int SearchTree::SelectEdge(const Node& node, bool is_root) const {
 void SearchTree::PromoteBestUntouched(const Node& node) {
   Edge* edges = edges_.data() + node.first_edge;
   int best = node.num_touched;
+  // bf16 priors are non-negative, so their bit patterns order like the values.
   for (int i = node.num_touched + 1; i < node.num_edges; ++i) {
     if (edges[i].prior > edges[best].prior) best = i;
   }
@@ -98,13 +119,13 @@ SearchTree::LeafStatus SearchTree::SelectLeaf(Leaf* leaf) {
     if (pick == node.num_touched) {
       const int32_t child = NewNode();  // may reallocate nodes_: `node` is stale after this
       Node& parent = nodes_[current];
-      edges_[parent.first_edge + pick].child = child;
+      edge_child_[parent.first_edge + pick] = child;
       ++parent.num_touched;
       PromoteBestUntouched(parent);
     }
-    const Edge& taken = edges_[nodes_[current].first_edge + pick];
-    walk_state_.PlayUnchecked(taken.move);
-    current = taken.child;
+    const int32_t edge = nodes_[current].first_edge + pick;
+    walk_state_.PlayUnchecked(edges_[edge].move);
+    current = edge_child_[edge];
     leaf->path.push_back(current);
   }
 }
@@ -112,33 +133,47 @@ SearchTree::LeafStatus SearchTree::SelectLeaf(Leaf* leaf) {
 void SearchTree::ApplyEvaluation(const Leaf& leaf, absl::Span<const float> policy, float value) {
   const int32_t index = leaf.path.back();
   const EncodedPosition& pos = leaf.position;
-  const int32_t first = static_cast<int32_t>(edges_.size());
-  float sum = 0;
   const int points = pos.size * pos.size;
+  // One pass: an edge per empty point, tracking the prior sum and the best edge.
+  const int32_t first = static_cast<int32_t>(edges_.size());
+  edges_.Grow(points);  // upper bound; shrunk below
+  edge_child_.Grow(points);
+  Edge* out = edges_.data() + first;
+  int count = 0;
+  int best = 0;
+  float sum = 0;
   for (int w = 0; w < kPlaneWords && w * 64 < points; ++w) {
     uint64_t empty = ~(pos.own[w] | pos.opp[w]);
     if (points - w * 64 < 64) empty &= (uint64_t{1} << (points - w * 64)) - 1;
     while (empty) {
       const int p = w * 64 + __builtin_ctzll(empty);
       empty &= empty - 1;
-      Edge e;
-      e.move = static_cast<int16_t>(p);
-      e.prior = policy[p];
-      sum += e.prior;
-      edges_.push_back(e);
+      const float prior = policy[p];
+      sum += prior;
+      out[count] = Edge{static_cast<int16_t>(p), ToBf16(prior)};
+      if (out[count].prior > out[best].prior) best = count;
+      ++count;
     }
   }
+  edges_.Shrink(first + count);
+  edge_child_.Shrink(first + count);
+  // Evaluators return probabilities over the empty points; renormalise only if they did not
+  // (e.g. all mass on occupied points), falling back to uniform.
+  if (!(std::fabs(sum - 1.0f) < 1e-3f)) {
+    for (int i = 0; i < count; ++i) {
+      out[i].prior = ToBf16(sum > 0 ? policy[out[i].move] / sum : 1.0f / count);
+    }
+    best = 0;
+    for (int i = 1; i < count; ++i) {
+      if (out[i].prior > out[best].prior) best = i;
+    }
+  }
+  std::swap(out[0], out[best]);
   Node& node = nodes_[index];
   node.first_edge = first;
-  node.num_edges = static_cast<int16_t>(edges_.size() - first);
+  node.num_edges = static_cast<int16_t>(count);
   node.num_touched = 0;
   node.state = NodeState::kExpanded;
-  // Renormalise over legal moves; fall back to uniform if the policy gave them nothing.
-  const float scale = sum > 0 ? 1.0f / sum : 0.0f;
-  for (int i = first; i < static_cast<int>(edges_.size()); ++i) {
-    edges_[i].prior = sum > 0 ? edges_[i].prior * scale : 1.0f / node.num_edges;
-  }
-  PromoteBestUntouched(node);
   if (index == 0 && noise_pending_) ApplyNoiseToRoot();
   Backup(leaf.path, value, /*remove_virtual_loss=*/true);
 }
@@ -175,7 +210,7 @@ void SearchTree::ApplyNoiseToRoot() {
   if (total <= 0) return;
   const float w = options_.dirichlet_weight;
   for (int i = 0; i < root.num_edges; ++i) {
-    edges[i].prior = (1 - w) * edges[i].prior + w * noise[i] / total;
+    edges[i].prior = ToBf16((1 - w) * FromBf16(edges[i].prior) + w * noise[i] / total);
   }
   PromoteBestUntouched(root);
 }
@@ -189,9 +224,9 @@ std::vector<std::pair<int16_t, uint32_t>> SearchTree::RootVisits() const {
   std::vector<std::pair<int16_t, uint32_t>> out;
   const Node& root = nodes_[0];
   for (int i = 0; i < root.num_touched; ++i) {
-    const Edge& e = edges_[root.first_edge + i];
-    const int visits = nodes_[e.child].visits;
-    if (visits > 0) out.emplace_back(e.move, static_cast<uint32_t>(visits));
+    const int32_t e = root.first_edge + i;
+    const int visits = nodes_[edge_child_[e]].visits;
+    if (visits > 0) out.emplace_back(edges_[e].move, static_cast<uint32_t>(visits));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -202,7 +237,7 @@ int SearchTree::ChooseMove(float temperature) {
   if (visits.empty()) {
     // Unsearched root: the highest prior (or, unexpanded, the first legal move).
     const Node& root = nodes_[0];
-    if (root.state == NodeState::kExpanded) return edges_[root.first_edge].move;
+    if (root.state == NodeState::kExpanded) return edges_[root.first_edge].move;  // best prior
     int16_t moves[kMaxPoints];
     return root_state_.LegalMoves(absl::MakeSpan(moves)) > 0 ? moves[0] : kNoMove;
   }
@@ -221,19 +256,18 @@ int SearchTree::ChooseMove(float temperature) {
   return visits[pick(rng_)].first;
 }
 
-int32_t SearchTree::CopySubtree(int32_t src, std::vector<Node>* nodes,
-                                std::vector<Edge>* edges) const {
-  const int32_t dst = static_cast<int32_t>(nodes->size());
-  nodes->push_back(nodes_[src]);
+int32_t SearchTree::CopySubtree(int32_t src) {
+  const int32_t dst = static_cast<int32_t>(spare_nodes_.Grow(1));
   const Node& s = nodes_[src];
+  spare_nodes_[dst] = s;
   if (s.state != NodeState::kExpanded) return dst;
-  const int32_t first = static_cast<int32_t>(edges->size());
-  edges->insert(edges->end(), edges_.begin() + s.first_edge,
-                edges_.begin() + s.first_edge + s.num_edges);
-  (*nodes)[dst].first_edge = first;
+  const int32_t first = static_cast<int32_t>(spare_edges_.size());
+  spare_edges_.Append(edges_.data() + s.first_edge, s.num_edges);
+  spare_edge_child_.Grow(s.num_edges);
+  spare_nodes_[dst].first_edge = first;
   for (int i = 0; i < s.num_touched; ++i) {
-    const int32_t child = CopySubtree(edges_[s.first_edge + i].child, nodes, edges);
-    (*edges)[first + i].child = child;
+    const int32_t child = CopySubtree(edge_child_[s.first_edge + i]);
+    spare_edge_child_[first + i] = child;
   }
   return dst;
 }
@@ -244,19 +278,22 @@ void SearchTree::Advance(int move) {
   const Node& root = nodes_[0];
   int32_t child = -1;
   for (int i = 0; i < root.num_touched; ++i) {
-    if (edges_[root.first_edge + i].move == move) child = edges_[root.first_edge + i].child;
+    if (edges_[root.first_edge + i].move == move) child = edge_child_[root.first_edge + i];
   }
   if (!options_.reuse_tree || child < 0 || nodes_[child].state != NodeState::kExpanded) {
     nodes_.clear();
     edges_.clear();
+    edge_child_.clear();
     NewNode();
     return;
   }
   spare_nodes_.clear();
   spare_edges_.clear();
-  CopySubtree(child, &spare_nodes_, &spare_edges_);
+  spare_edge_child_.clear();
+  CopySubtree(child);
   nodes_.swap(spare_nodes_);
   edges_.swap(spare_edges_);
+  edge_child_.swap(spare_edge_child_);
 }
 
 }  // namespace zf

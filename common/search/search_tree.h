@@ -3,9 +3,12 @@
 //
 // Storage: two pools, grown by push_back and reused across moves (no per-node allocation).
 //
-//   nodes_: [ root | n1 | n2 | ... ]            Node: visits, in_flight, value_sum, edges range
-//   edges_: [ e e e e (root's children) | e e (n1's) | ... ]   Edge: move, prior, child index
+//   nodes_:      [ root | n1 | n2 | ... ]        Node: visits, in_flight, value_sum, edge range
+//   edges_:      [ e e e e (root's) | e e (n1's) | ... ]   Edge: move (i16), prior (bf16)
+//   edge_child_: [ c c . . (root's) | c . (n1's) | ... ]   child node index (i32), parallel to
+//                                                          edges_; set only for touched edges
 //
+// 4-byte edges keep an expansion (one edge per legal move) cheap to write and cache-friendly.
 // A node's edges are contiguous. The first `num_touched` edges have child nodes (visited or in
 // flight); the rest are untouched, and edges[num_touched] always holds the highest prior among
 // them. All untouched children share one first-play value, so the best of them is that one
@@ -25,6 +28,7 @@
 #include "common/game/encoded_position.h"
 #include "common/game/game_state.h"
 #include "common/search/search_options.h"
+#include "common/util/pod_vector.h"
 
 namespace zf {
 
@@ -86,10 +90,11 @@ class SearchTree {
     NodeState state = NodeState::kFresh;
   };
   struct Edge {
-    int32_t child = -1;
-    float prior = 0;
-    int16_t move = 0;
+    int16_t move;
+    uint16_t prior;  // bfloat16: the top half of a float32
   };
+  static uint16_t ToBf16(float f);
+  static float FromBf16(uint16_t b);
 
   int32_t NewNode();
   // Picks the edge index (relative to the node's first edge) with the highest PUCT score.
@@ -98,17 +103,21 @@ class SearchTree {
   void PromoteBestUntouched(const Node& node);
   void Backup(absl::Span<const int32_t> path, float leaf_value, bool remove_virtual_loss);
   void ApplyNoiseToRoot();
-  int32_t CopySubtree(int32_t src, std::vector<Node>* nodes, std::vector<Edge>* edges) const;
+  // Copies the subtree at `src` into the spare pools; returns its index there.
+  int32_t CopySubtree(int32_t src);
 
   SearchOptions options_;
   std::mt19937_64 rng_;
   GameState root_state_;
   GameState walk_state_;  // scratch for SelectLeaf
   bool noise_pending_ = false;
-  std::vector<Node> nodes_;
-  std::vector<Edge> edges_;
-  std::vector<Node> spare_nodes_;  // swapped in by Advance; keeps capacity
-  std::vector<Edge> spare_edges_;
+  PodVector<Node> nodes_;
+  PodVector<Edge> edges_;
+  PodVector<int32_t> edge_child_;
+  // Advance copies the kept subtree here and swaps; both sets keep their capacity.
+  PodVector<Node> spare_nodes_;
+  PodVector<Edge> spare_edges_;
+  PodVector<int32_t> spare_edge_child_;
 };
 
 }  // namespace zf

@@ -1,0 +1,95 @@
+#include "tools/zerofleet/cli.h"
+
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+ABSL_FLAG(int, board_size, 15, "Board size n (n x n), 5..20; 3 only with --win-length 3");
+ABSL_FLAG(int, win_length, 5, "Stones in a row that win (k), 3..board size");
+ABSL_FLAG(std::string, rule, "freestyle",
+          "freestyle (k or more in a row wins) or standard (exactly k; overlines do not win)");
+ABSL_FLAG(int, sims, 400, "MCTS playouts per move");
+ABSL_FLAG(int, leaves_per_game, 1, "Leaves each game's tree contributes per batch (virtual loss)");
+ABSL_FLAG(int, parallel_games, 64, "Games played at once (their leaves form one batch)");
+ABSL_FLAG(int, threads, 1, "Self-play threads, each driving parallel_games/threads games");
+ABSL_FLAG(double, c_puct, 1.5, "PUCT exploration constant");
+ABSL_FLAG(double, fpu_reduction, 0.2, "First-play-urgency reduction below the parent's value");
+ABSL_FLAG(double, dirichlet_alpha, 0.0, "Root noise alpha; 0 = 10 / legal moves");
+ABSL_FLAG(double, dirichlet_weight, 0.25, "Root noise weight in self-play (0 disables)");
+ABSL_FLAG(int, temperature_moves, -1,
+          "Moves sampled by visit count at temperature 1 before playing the best; -1 = board size");
+ABSL_FLAG(double, fast_move_fraction, 0.0,
+          "Playout cap randomization: fraction of moves searched with sims/8 and not trained on");
+ABSL_FLAG(uint64_t, seed, 1, "Random seed");
+ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table");
+
+namespace zf::cli {
+
+std::vector<std::string> RuleFlags() { return {"board_size", "win_length", "rule"}; }
+
+std::vector<std::string> SearchFlags() {
+  return {"sims", "leaves_per_game", "parallel_games", "threads", "c_puct", "fpu_reduction",
+          "dirichlet_alpha", "dirichlet_weight", "temperature_moves", "fast_move_fraction",
+          "seed"};
+}
+
+absl::StatusOr<Rules> RulesFromFlags() {
+  Rules rules;
+  rules.size = absl::GetFlag(FLAGS_board_size);
+  rules.win_length = absl::GetFlag(FLAGS_win_length);
+  absl::StatusOr<Rule> rule = ParseRule(absl::GetFlag(FLAGS_rule));
+  if (!rule.ok()) return absl::InvalidArgumentError(absl::StrCat("--rule: ", rule.status().message()));
+  rules.rule = *rule;
+  if (absl::Status s = ValidateRules(rules); !s.ok()) return s;
+  return rules;
+}
+
+absl::StatusOr<SearchOptions> SearchOptionsFromFlags() {
+  SearchOptions o;
+  o.simulations = absl::GetFlag(FLAGS_sims);
+  o.leaves_per_game = absl::GetFlag(FLAGS_leaves_per_game);
+  o.c_puct = static_cast<float>(absl::GetFlag(FLAGS_c_puct));
+  o.fpu_reduction = static_cast<float>(absl::GetFlag(FLAGS_fpu_reduction));
+  o.dirichlet_alpha = static_cast<float>(absl::GetFlag(FLAGS_dirichlet_alpha));
+  o.dirichlet_weight = static_cast<float>(absl::GetFlag(FLAGS_dirichlet_weight));
+  o.root_noise = o.dirichlet_weight > 0;
+  o.temperature_moves = absl::GetFlag(FLAGS_temperature_moves);
+  o.fast_move_fraction = static_cast<float>(absl::GetFlag(FLAGS_fast_move_fraction));
+  if (absl::Status s = ValidateSearchOptions(o); !s.ok()) {
+    // Name the flag the user typed, not the struct field.
+    std::string msg(s.message());
+    msg = absl::StrReplaceAll(msg, {{"simulations =", "--sims ="}});
+    if (msg.rfind("--", 0) != 0) msg = absl::StrCat("--", msg);
+    return absl::InvalidArgumentError(msg);
+  }
+  return o;
+}
+
+absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromFlags() {
+  SelfPlayOptions o;
+  absl::StatusOr<Rules> rules = RulesFromFlags();
+  if (!rules.ok()) return rules.status();
+  absl::StatusOr<SearchOptions> search = SearchOptionsFromFlags();
+  if (!search.ok()) return search.status();
+  o.rules = *rules;
+  o.search = *search;
+  o.parallel_games = absl::GetFlag(FLAGS_parallel_games);
+  o.threads = absl::GetFlag(FLAGS_threads);
+  o.seed = absl::GetFlag(FLAGS_seed);
+  if (absl::Status s = ValidateSelfPlayOptions(o); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
+  }
+  return o;
+}
+
+int Fail(const absl::Status& status) { return Fail(status.message()); }
+
+int Fail(absl::string_view message) {
+  std::fprintf(stderr, "zerofleet: error: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+  return 2;
+}
+
+}  // namespace zf::cli

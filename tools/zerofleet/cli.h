@@ -1,0 +1,64 @@
+// Shared pieces of the `zerofleet` command line: the subcommand table, flags used by several
+// subcommands, and error reporting. Implemented in cli.cc.
+//
+// Flag names are written with underscores in code and may be typed with dashes
+// (--parallel-games == --parallel_games); main.cc normalises them before absl parses.
+#ifndef ZEROFLEET_TOOLS_ZEROFLEET_CLI_H_
+#define ZEROFLEET_TOOLS_ZEROFLEET_CLI_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/game/rules.h"
+#include "common/search/self_play.h"
+
+ABSL_DECLARE_FLAG(int, board_size);
+ABSL_DECLARE_FLAG(int, win_length);
+ABSL_DECLARE_FLAG(std::string, rule);
+ABSL_DECLARE_FLAG(int, sims);
+ABSL_DECLARE_FLAG(int, leaves_per_game);
+ABSL_DECLARE_FLAG(int, parallel_games);
+ABSL_DECLARE_FLAG(int, threads);
+ABSL_DECLARE_FLAG(double, c_puct);
+ABSL_DECLARE_FLAG(double, fpu_reduction);
+ABSL_DECLARE_FLAG(double, dirichlet_alpha);
+ABSL_DECLARE_FLAG(double, dirichlet_weight);
+ABSL_DECLARE_FLAG(int, temperature_moves);
+ABSL_DECLARE_FLAG(double, fast_move_fraction);
+ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(bool, json);
+
+namespace zf::cli {
+
+// One subcommand. `flags` lists the flags shown by `zerofleet <name> --help`.
+struct Command {
+  std::string name;
+  std::string summary;
+  std::string usage;
+  std::vector<std::string> flags;
+  int (*run)(const std::vector<std::string>& args);  // args: positionals after the name
+};
+
+// Every subcommand, in help order (defined in main.cc).
+const std::vector<Command>& Commands();
+
+// Flag groups for Command::flags.
+std::vector<std::string> RuleFlags();
+std::vector<std::string> SearchFlags();
+
+// Reads and range-checks the shared flags.
+absl::StatusOr<Rules> RulesFromFlags();
+absl::StatusOr<SearchOptions> SearchOptionsFromFlags();
+// Rules + search + parallel_games/threads/seed, validated together.
+absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromFlags();
+
+// Prints "zerofleet: error: <message>" on one line to stderr; returns the exit code 2.
+int Fail(const absl::Status& status);
+int Fail(absl::string_view message);
+
+}  // namespace zf::cli
+
+#endif  // ZEROFLEET_TOOLS_ZEROFLEET_CLI_H_

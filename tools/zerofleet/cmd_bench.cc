@@ -1,0 +1,134 @@
+// `zerofleet bench`: measures this machine, like `katago benchmark`. Prints a table, or one
+// JSON object with --json. Each figure is shown next to the ceiling it is compared with.
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/game/game_state.h"
+#include "tools/zerofleet/cli.h"
+#include "tools/zerofleet/commands.h"
+
+ABSL_FLAG(double, seconds, 2.0, "Seconds to measure each configuration");
+
+namespace zf::cli {
+namespace {
+
+// The target for the tree alone: the search must be negligible next to any network.
+constexpr double kSearchTargetPerCore = 250000;
+
+struct SearchFigure {
+  int parallel_games;
+  int leaves;
+  double sims_per_sec;
+  double avg_batch;
+};
+
+SearchFigure MeasureSearch(int parallel_games, int leaves, double seconds) {
+  SelfPlayOptions o;
+  o.rules = Rules{15, 5, Rule::kFreestyle};
+  o.search.simulations = 400;
+  o.search.leaves_per_game = leaves;
+  o.search.root_noise = true;
+  o.parallel_games = parallel_games;
+  o.threads = 1;
+  o.seed = 7;
+  UniformEvaluator evaluator;
+  SelfPlayStats stats;
+  std::atomic<bool> stop{false};
+  std::thread timer([&] {
+    absl::SleepFor(absl::Seconds(seconds));
+    stop = true;
+  });
+  const absl::Time start = absl::Now();
+  absl::Status s = RunSelfPlay(o, &evaluator, [](GameRecord&&) {}, &stats, &stop);
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  timer.join();
+  if (!s.ok()) std::fprintf(stderr, "zerofleet: bench: %s\n", std::string(s.message()).c_str());
+  const double batches = std::max<int64_t>(1, stats.batches.load());
+  return {parallel_games, leaves, stats.simulations.load() / elapsed,
+          stats.evaluations.load() / batches};
+}
+
+int BenchSearch(double seconds, bool json) {
+  std::vector<SearchFigure> figures;
+  for (int games : {1, 64, 256}) {
+    for (int leaves : {1, 4}) {
+      if (!json) std::fprintf(stderr, "measuring parallel_games=%d leaves_per_game=%d...\r", games, leaves);
+      figures.push_back(MeasureSearch(games, leaves, seconds));
+    }
+  }
+  if (json) {
+    std::vector<std::string> rows;
+    for (const auto& f : figures) {
+      rows.push_back(absl::StrFormat(
+          "{\"parallel_games\":%d,\"leaves_per_game\":%d,\"sims_per_sec\":%.0f,\"avg_batch\":%.1f}",
+          f.parallel_games, f.leaves, f.sims_per_sec, f.avg_batch));
+    }
+    std::printf(
+        "{\"bench\":\"search\",\"board\":15,\"sims_per_move\":400,\"evaluator\":\"uniform\","
+        "\"threads\":1,\"target_sims_per_sec_per_core\":%.0f,\"results\":[%s]}\n",
+        kSearchTargetPerCore, absl::StrJoin(rows, ",").c_str());
+    return 0;
+  }
+  std::printf("search throughput: 15x15, 400 sims/move, uniform evaluator, 1 thread\n\n");
+  std::printf("%14s %15s %14s %10s %12s\n", "parallel_games", "leaves_per_game", "sims/s",
+              "avg batch", "vs target");
+  for (const auto& f : figures) {
+    std::printf("%14d %15d %14.0f %10.1f %11.2fx\n", f.parallel_games, f.leaves, f.sims_per_sec,
+                f.avg_batch, f.sims_per_sec / kSearchTargetPerCore);
+  }
+  std::printf("\ntarget: %.0f sims/s per core for the tree alone\n", kSearchTargetPerCore);
+  return 0;
+}
+
+int BenchRules(double seconds, bool json) {
+  // Random playouts on 15x15: legal-move generation, move, win check.
+  const Rules rules{15, 5, Rule::kFreestyle};
+  std::mt19937_64 rng(1);
+  int16_t legal[kMaxPoints];
+  int64_t moves = 0, games = 0;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::Seconds(seconds);
+  while (absl::Now() < end) {
+    for (int g = 0; g < 100; ++g, ++games) {
+      GameState state(rules);
+      while (!state.IsTerminal()) {
+        const int n = state.LegalMoves(absl::MakeSpan(legal));
+        state.PlayUnchecked(legal[rng() % n]);
+        ++moves;
+      }
+    }
+  }
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  if (json) {
+    std::printf("{\"bench\":\"rules\",\"board\":15,\"moves_per_sec\":%.0f,\"games_per_sec\":%.0f}\n",
+                moves / elapsed, games / elapsed);
+  } else {
+    std::printf("rules: random playouts on 15x15 freestyle, 1 thread\n");
+    std::printf("  %.0f moves/s, %.0f games/s (%.1f moves/game)\n", moves / elapsed,
+                games / elapsed, static_cast<double>(moves) / games);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunBenchCommand(const std::vector<std::string>& args) {
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  if (!(seconds > 0 && seconds <= 3600)) {
+    return Fail(absl::StrCat("--seconds = ", seconds, " out of range: (0, 3600]"));
+  }
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (args.size() != 1) return Fail("bench needs one of: search, rules");
+  if (args[0] == "search") return BenchSearch(seconds, json);
+  if (args[0] == "rules") return BenchRules(seconds, json);
+  return Fail(absl::StrCat("unknown benchmark '", args[0], "' (search, rules)"));
+}
+
+}  // namespace zf::cli

@@ -1,0 +1,15 @@
+// Entry points of the `zerofleet` subcommands, one file each (cmd_<name>.cc).
+#ifndef ZEROFLEET_TOOLS_ZEROFLEET_COMMANDS_H_
+#define ZEROFLEET_TOOLS_ZEROFLEET_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace zf::cli {
+
+int RunSelfPlayCommand(const std::vector<std::string>& args);  // cmd_selfplay.cc
+int RunBenchCommand(const std::vector<std::string>& args);     // cmd_bench.cc
+
+}  // namespace zf::cli
+
+#endif  // ZEROFLEET_TOOLS_ZEROFLEET_COMMANDS_H_

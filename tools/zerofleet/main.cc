@@ -1,0 +1,99 @@
+// zerofleet: the user-facing CLI. A thin main: find the subcommand, parse flags, run it.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "tools/zerofleet/cli.h"
+#include "tools/zerofleet/commands.h"
+
+namespace zf::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command>* const commands = [] {
+    auto* c = new std::vector<Command>;
+    std::vector<std::string> selfplay_flags = RuleFlags();
+    for (const auto& f : SearchFlags()) selfplay_flags.push_back(f);
+    for (const char* f : {"games", "evaluator", "out", "show"}) selfplay_flags.push_back(f);
+    c->push_back({"selfplay", "play self-play games and print one (a demo of the search)",
+                  "zerofleet selfplay [--games N] [--sims S] [--out games.zfgr]", selfplay_flags,
+                  RunSelfPlayCommand});
+    c->push_back({"bench", "measure this machine: `bench search` or `bench rules`",
+                  "zerofleet bench search|rules [--json] [--seconds S]",
+                  {"json", "seconds"},
+                  RunBenchCommand});
+    return c;
+  }();
+  return *commands;
+}
+
+namespace {
+
+void PrintMainHelp() {
+  std::printf(
+      "zerofleet: AlphaZero-style Gomoku trainer\n\n"
+      "usage: zerofleet <command> [flags]   (flags: --name=value or --name value;\n"
+      "       dashes or underscores in names)\n\ncommands:\n");
+  for (const Command& c : Commands()) std::printf("  %-10s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf("\n`zerofleet <command> --help` lists a command's flags.\n");
+}
+
+void PrintCommandHelp(const Command& c) {
+  std::printf("%s\n\n%s\n\nflags:\n", c.usage.c_str(), c.summary.c_str());
+  for (const std::string& name : c.flags) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    std::string dashed = name;
+    for (char& ch : dashed) ch = ch == '_' ? '-' : ch;
+    std::printf("  --%-22s %s (default: %s)\n", dashed.c_str(), flag->Help().c_str(),
+                flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue().c_str());
+  }
+}
+
+// "--parallel-games=8" -> "--parallel_games=8"; values are left alone.
+std::string NormaliseFlag(const char* arg) {
+  std::string s(arg);
+  if (s.size() < 3 || s[0] != '-' || s[1] != '-') return s;
+  const size_t end = s.find('=');
+  for (size_t i = 2; i < std::min(end, s.size()); ++i) {
+    if (s[i] == '-') s[i] = '_';
+  }
+  return s;
+}
+
+}  // namespace
+}  // namespace zf::cli
+
+int main(int argc, char** argv) {
+  using zf::cli::Commands;
+  absl::SetProgramUsageMessage("zerofleet <command> [flags]; see `zerofleet --help`");
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    zf::cli::PrintMainHelp();
+    return argc < 2 ? 2 : 0;
+  }
+  const zf::cli::Command* command = nullptr;
+  for (const auto& c : Commands()) {
+    if (c.name == argv[1]) command = &c;
+  }
+  if (command == nullptr) {
+    return zf::cli::Fail(absl::StrCat("unknown command '", argv[1], "' (see zerofleet --help)"));
+  }
+  std::vector<std::string> normalised = {argv[0]};
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      zf::cli::PrintCommandHelp(*command);
+      return 0;
+    }
+    normalised.push_back(zf::cli::NormaliseFlag(argv[i]));
+  }
+  std::vector<char*> args;
+  for (auto& s : normalised) args.push_back(s.data());
+  std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  std::vector<std::string> positional(rest.begin() + 1, rest.end());
+  return command->run(positional);
+}

@@ -1,0 +1,85 @@
+// The `zerofleet` binary as a user meets it: help, bad flags, and a real self-play run.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_split.h"
+#include "common/game/game_record.h"
+#include "tests/cli/run_command.h"
+
+namespace zf {
+namespace {
+
+using ::testing::HasSubstr;
+using ::zf::testing::RunBinary;
+
+int CountLines(const std::string& s) {
+  return static_cast<int>(std::vector<std::string>(absl::StrSplit(s, '\n', absl::SkipEmpty())).size());
+}
+
+TEST(ZerofleetCli, HelpListsCommandsAndFlags) {
+  auto main_help = RunBinary("zerofleet", "--help");
+  EXPECT_EQ(main_help.exit_code, 0);
+  EXPECT_THAT(main_help.out, HasSubstr("selfplay"));
+  EXPECT_THAT(main_help.out, HasSubstr("bench"));
+  auto cmd_help = RunBinary("zerofleet", "selfplay --help");
+  EXPECT_EQ(cmd_help.exit_code, 0);
+  EXPECT_THAT(cmd_help.out, HasSubstr("--board-size"));
+  EXPECT_THAT(cmd_help.out, HasSubstr("--parallel-games"));
+}
+
+struct BadFlagCase {
+  std::string args;
+  std::string expected;  // a fragment of the one-line error
+};
+
+class BadFlagTest : public ::testing::TestWithParam<BadFlagCase> {};
+
+TEST_P(BadFlagTest, ExitsNonZeroWithOneClearLine) {
+  auto r = RunBinary("zerofleet", "selfplay --games 1 " + GetParam().args);
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr(GetParam().expected));
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadFlagTest,
+    ::testing::Values(BadFlagCase{"--board-size 4", "board size 4 out of range"},
+                      BadFlagCase{"--board-size 21", "board size 21 out of range"},
+                      BadFlagCase{"--board-size 7 --win-length 8", "win length 8 out of range"},
+                      BadFlagCase{"--sims -5", "--sims = -5 out of range"},
+                      BadFlagCase{"--parallel-games 0", "parallel_games = 0"},
+                      BadFlagCase{"--rule renju", "unknown rule 'renju'"},
+                      BadFlagCase{"--sims abc", "sims"},
+                      BadFlagCase{"--no-such-flag", "no_such_flag"},
+                      BadFlagCase{"--evaluator magic", "unknown evaluator 'magic'"}));
+
+TEST(ZerofleetCli, UnknownCommandFails) {
+  auto r = RunBinary("zerofleet", "fly");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'fly'"));
+}
+
+TEST(ZerofleetCli, SelfPlayPrintsAGameAndWritesRecords) {
+  const std::string dir = ::zf::testing::TempDir();
+  const std::string path = dir + "/games.zfgr";
+  auto r = RunBinary("zerofleet", "selfplay --games 3 --parallel-games 3 --board-size 7 "
+                                  "--win-length 4 --sims 50 --out " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("result:"));
+  EXPECT_THAT(r.out, HasSubstr("3 games (7x7 k=4 freestyle)"));
+  auto records = ReadGameRecords(path);
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ(records->size(), 3u);
+}
+
+TEST(ZerofleetCli, BenchRulesJson) {
+  auto r = RunBinary("zerofleet", "bench rules --json --seconds 0.2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"moves_per_sec\":"));
+  auto bad = RunBinary("zerofleet", "bench warp");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("unknown benchmark 'warp'"));
+}
+
+}  // namespace
+}  // namespace zf

@@ -1,5 +1,7 @@
 #include "common/game/game_record.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/util/bytes.h"
 #include "common/util/file_io.h"
@@ -114,9 +116,12 @@ absl::StatusOr<std::vector<GameRecord>> ReadGameRecords(const std::string& path)
   auto fail = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat(path, ": ", why));
   };
-  if (data->size() < 8 || data->compare(0, 4, kMagic, 4) != 0) {
+  // A file cut inside the 8-byte header is "truncated", not "bad magic".
+  const size_t head = std::min<size_t>(data->size(), 4);
+  if (data->empty() || data->compare(0, head, kMagic, head) != 0) {
     return fail("not a zerofleet game record file (bad magic)");
   }
+  if (data->size() < 8) return fail("truncated file header");
   ByteReader header(absl::string_view(*data).substr(4, 4));
   uint32_t version;
   header.U32(&version);

@@ -64,7 +64,8 @@ absl::Status SeededTestEvaluator::Evaluate(absl::Span<const EncodedPosition> bat
   for (size_t i = 0; i < batch.size(); ++i) {
     const EncodedPosition& pos = batch[i];
     uint64_t h = Mix(seed_);
-    for (int w = 0; w < kPlaneWords; ++w) h = Mix(h ^ pos.own[w]) ^ Mix(h + pos.opp[w]);
+    // Chained, not Mix(a) ^ Mix(b): that cancels to 0 on an empty word and lost the seed.
+    for (int w = 0; w < kPlaneWords; ++w) h = Mix(Mix(h ^ pos.own[w]) + pos.opp[w]);
     const int points = pos.size * pos.size;
     for (int p = 0; p < points; ++p) {
       logits[p] = static_cast<float>(Mix(h + p) >> 40) / static_cast<float>(1 << 24) * 4.0f - 2.0f;

@@ -1,0 +1,116 @@
+// The all-in-one training run behind `zerofleet train`: self-play threads and the learner in
+// one process, sharing the model. Implemented in train_run.cc.
+//
+//   self-play threads (RunSelfPlay, TorchEvaluator) --finished games--> ReplayBuffer
+//        ^                                                                  |
+//        | SetModel every publish_every_steps                    Sample (random symmetry)
+//        |                                                                  v
+//   TorchEvaluator <------------------ weights --------------------- Trainer.Step (this thread)
+//
+// The learner trains at most R samples per new self-play position (replay_ratio.h) and waits
+// for data otherwise. Every checkpoint_every_steps, and when stopped, it writes a checkpoint
+// (model, optimizer, step, buffer, rng) and <run_dir>/model.zfm for `zerofleet play`.
+// Creating a run on a directory with a checkpoint resumes it exactly where it stopped.
+#ifndef ZEROFLEET_LEARNER_TRAIN_RUN_H_
+#define ZEROFLEET_LEARNER_TRAIN_RUN_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/nn/network.h"
+#include "common/nn/torch_evaluator.h"
+#include "common/search/self_play.h"
+#include "learner/checkpoint.h"
+#include "learner/metrics_log.h"
+#include "learner/replay_buffer.h"
+#include "learner/replay_ratio.h"
+#include "learner/trainer.h"
+
+namespace zf {
+
+struct TrainRunOptions {
+  std::string run_dir = "runs/default";
+  SelfPlayOptions selfplay;  // rules, search, parallel_games, threads, seed (max_games unused)
+  NetConfig net;             // architecture of a fresh run (a resumed run keeps its own)
+  TrainerOptions trainer;
+  ReplayBufferOptions buffer;
+  ReplayRatioOptions ratio;
+  TorchEvaluatorOptions evaluator;
+  int games_per_iteration = 64;
+  int64_t num_iterations = 2000;  // the run ends after num_iterations * games_per_iteration games
+  int publish_every_steps = 20;   // new weights reach self-play this often
+  int checkpoint_every_steps = 500;
+  int log_every_steps = 10;       // metrics.jsonl rows
+  int keep_checkpoints = 3;
+};
+
+absl::Status ValidateTrainRunOptions(const TrainRunOptions& options);
+
+// What the progress display shows. A value type.
+struct TrainSnapshot {
+  int64_t iteration = 0;  // completed iterations
+  int64_t num_iterations = 0;
+  int64_t games = 0;
+  int64_t positions = 0;  // positions ever added
+  int64_t buffer_size = 0;
+  int64_t step = 0;
+  int64_t model_version = 0;
+  double sims_per_second = 0;
+  double evals_per_second = 0;
+  double samples_per_second = 0;
+  double avg_batch = 0;
+  StepStats last;  // the latest training step (zeros before the first)
+  double elapsed_seconds = 0;
+  double eta_seconds = -1;  // < 0 when unknown
+};
+
+struct TrainCallbacks {
+  // About every 100 ms while running (from the learner thread).
+  std::function<void(const TrainSnapshot&)> on_progress;
+  // Once per finished iteration, and for notable events (resume, checkpoint, stop).
+  std::function<void(const std::string& line)> on_log;
+};
+
+class TrainRun {
+ public:
+  // Builds a fresh run, or resumes the checkpoint in options.run_dir. Errors name the problem
+  // (bad option, unreadable checkpoint, rules differing from the checkpoint's).
+  static absl::StatusOr<std::unique_ptr<TrainRun>> Create(const TrainRunOptions& options);
+  ~TrainRun();
+
+  // Runs until the last iteration or until *stop becomes true; then stops self-play and writes
+  // a final checkpoint. Blocks. Not thread-safe (call once at a time).
+  absl::Status Run(const std::atomic<bool>* stop, const TrainCallbacks& callbacks);
+
+  // For tests and tools. Not thread-safe while Run is in progress.
+  Trainer& trainer() { return *trainer_; }
+  ReplayBuffer& buffer() { return *buffer_; }
+  TorchEvaluator& evaluator() { return *evaluator_; }
+  int64_t model_version() const { return model_version_; }
+  bool resumed() const { return resumed_; }
+  std::string model_path() const { return options_.run_dir + "/model.zfm"; }
+
+ private:
+  explicit TrainRun(const TrainRunOptions& options);
+  absl::Status Resume(const LoadedCheckpoint& checkpoint);
+  absl::Status SaveCheckpoint();
+  std::string ConfigText() const;
+
+  TrainRunOptions options_;
+  std::unique_ptr<Trainer> trainer_;
+  std::unique_ptr<ReplayBuffer> buffer_;
+  std::unique_ptr<TorchEvaluator> evaluator_;
+  std::unique_ptr<CheckpointManager> checkpoints_;
+  std::unique_ptr<MetricsLog> metrics_;
+  std::mt19937_64 rng_;
+  int64_t model_version_ = 0;
+  bool resumed_ = false;
+};
+
+}  // namespace zf
+
+#endif  // ZEROFLEET_LEARNER_TRAIN_RUN_H_

@@ -44,7 +44,7 @@ void Progress::Finish() {
   std::fflush(options_.out);
 }
 
-std::string FormatDuration(absl::Duration d) {
+std::string FormatEta(absl::Duration d) {
   if (d == absl::InfiniteDuration() || d < absl::ZeroDuration()) return "?";
   const int64_t s = absl::ToInt64Seconds(d);
   if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60);

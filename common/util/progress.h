@@ -44,7 +44,7 @@ class Progress {
 };
 
 // "1h02m", "3m10s", "42s": durations for ETA displays.
-std::string FormatDuration(absl::Duration d);
+std::string FormatEta(absl::Duration d);
 
 }  // namespace zf
 

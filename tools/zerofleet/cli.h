@@ -40,6 +40,8 @@ struct Command {
   std::string usage;
   std::vector<std::string> flags;
   int (*run)(const std::vector<std::string>& args);  // args: positionals after the name
+  // Optional: sets flag defaults from the raw arguments before parsing (presets).
+  void (*before_parse)(const std::vector<std::string>& args) = nullptr;
 };
 
 // Every subcommand, in help order (defined in main.cc).

@@ -9,6 +9,11 @@ namespace zf::cli {
 
 int RunSelfPlayCommand(const std::vector<std::string>& args);  // cmd_selfplay.cc
 int RunBenchCommand(const std::vector<std::string>& args);     // cmd_bench.cc
+int RunPlayCommand(const std::vector<std::string>& args);      // cmd_play.cc
+int RunEvaluateCommand(const std::vector<std::string>& args);  // cmd_evaluate.cc
+int RunTrainCommand(const std::vector<std::string>& args);     // cmd_train.cc
+// Applies --preset defaults before flags are parsed (cmd_train.cc).
+void ApplyTrainDefaults(const std::vector<std::string>& args);
 
 }  // namespace zf::cli
 

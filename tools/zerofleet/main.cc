@@ -22,6 +22,36 @@ const std::vector<Command>& Commands() {
     c->push_back({"selfplay", "play self-play games and print one (a demo of the search)",
                   "zerofleet selfplay [--games N] [--sims S] [--out games.zfgr]", selfplay_flags,
                   RunSelfPlayCommand});
+    std::vector<std::string> train_flags = {
+        "run_dir", "preset", "net", "device", "batch_size", "games_per_iter", "num_iterations",
+        "optimizer", "lr", "weight_decay", "warmup_steps", "replay_ratio", "min_positions",
+        "buffer_size", "publish_every", "checkpoint_every", "precision"};
+    for (const auto& f : RuleFlags()) train_flags.push_back(f);
+    for (const auto& f : SearchFlags()) train_flags.push_back(f);
+    c->push_back({"train", "train a model: self-play and learning in one process (resumable)",
+                  "zerofleet train [--run-dir runs/gomoku] [--preset auto|cpu|gpu] [flags]",
+                  train_flags, RunTrainCommand, ApplyTrainDefaults});
+    std::vector<std::string> play_flags = RuleFlags();
+    for (const char* f : {"model", "device", "color", "sims", "move_time", "leaves_per_game",
+                          "c_puct", "fpu_reduction", "seed"}) {
+      play_flags.push_back(f);
+    }
+    c->push_back({"play", "play against a model in the terminal",
+                  "zerofleet play [--model FILE|uniform|random] [--color white] "
+                  "[--sims S | --move-time SECONDS]",
+                  play_flags, RunPlayCommand});
+    std::vector<std::string> evaluate_flags = RuleFlags();
+    for (const char* f :
+         {"model1", "model2", "games", "sims", "openings", "sample_moves", "sprt_elo0",
+          "sprt_elo1", "sprt_alpha", "sprt_beta", "opponent_cmd", "opponent_turn_ms",
+          "opponent_grace_ms", "opponent_parallel", "parallel_games", "leaves_per_game",
+          "c_puct", "fpu_reduction", "device", "save", "psq_dir", "seed", "json"}) {
+      evaluate_flags.push_back(f);
+    }
+    c->push_back({"evaluate", "rate two players: W/D/L, Elo with 95% interval, optional SPRT",
+                  "zerofleet evaluate --model1 A --model2 B|random|uniform [--games N] "
+                  "[--sims S] [--opponent-cmd ENGINE]",
+                  evaluate_flags, RunEvaluateCommand});
     c->push_back({"bench", "measure this machine: `bench search` or `bench rules`",
                   "zerofleet bench search|rules [--json] [--seconds S]",
                   {"json", "seconds"},
@@ -91,6 +121,7 @@ int main(int argc, char** argv) {
     }
     normalised.push_back(zf::cli::NormaliseFlag(argv[i]));
   }
+  if (command->before_parse != nullptr) command->before_parse(normalised);
   std::vector<char*> args;
   for (auto& s : normalised) args.push_back(s.data());
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());

@@ -30,15 +30,15 @@ class Capture {
   FILE* file_;
 };
 
-// Qualified: absl::FormatDuration(absl::Duration) is also found by argument-dependent lookup.
+// Qualified: absl::FormatEta(absl::Duration) is also found by argument-dependent lookup.
 TEST(FormatDurationTest, Formats) {
-  EXPECT_EQ(zf::FormatDuration(absl::Seconds(0)), "0s");
-  EXPECT_EQ(zf::FormatDuration(absl::Seconds(42)), "42s");
-  EXPECT_EQ(zf::FormatDuration(absl::Seconds(190)), "3m10s");
-  EXPECT_EQ(zf::FormatDuration(absl::Seconds(3720)), "1h02m");
-  EXPECT_EQ(zf::FormatDuration(absl::Hours(30) + absl::Minutes(5)), "30h05m");
-  EXPECT_EQ(zf::FormatDuration(absl::InfiniteDuration()), "?");
-  EXPECT_EQ(zf::FormatDuration(absl::Seconds(-1)), "?");
+  EXPECT_EQ(FormatEta(absl::Seconds(0)), "0s");
+  EXPECT_EQ(FormatEta(absl::Seconds(42)), "42s");
+  EXPECT_EQ(FormatEta(absl::Seconds(190)), "3m10s");
+  EXPECT_EQ(FormatEta(absl::Seconds(3720)), "1h02m");
+  EXPECT_EQ(FormatEta(absl::Hours(30) + absl::Minutes(5)), "30h05m");
+  EXPECT_EQ(FormatEta(absl::InfiniteDuration()), "?");
+  EXPECT_EQ(FormatEta(absl::Seconds(-1)), "?");
 }
 
 TEST(ProgressTest, PlainModePrintsLinesAndRateLimits) {

@@ -1,0 +1,194 @@
+// Learning really happens (issue "Learning" §6): train from scratch on CPU, then play fixed
+// opponents at a modest number of simulations. The untrained net at the same simulations is
+// the control, so a pass shows learning, not search.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/search/search_tree.h"
+#include "learner/train_run.h"
+
+namespace zf {
+namespace {
+
+// Most-visited move after `sims` playouts from `state`, one leaf per evaluator call.
+int SearchMove(const GameState& state, Evaluator* evaluator, int sims) {
+  SearchOptions o;
+  o.simulations = sims;
+  SearchTree tree(o, /*seed=*/1);
+  tree.Reset(state);
+  SearchTree::Leaf leaf;
+  std::vector<float> policy(state.num_points());
+  float value = 0;
+  while (tree.root_visits() < sims) {
+    if (tree.SelectLeaf(&leaf) != SearchTree::LeafStatus::kNeedsEval) continue;
+    EXPECT_TRUE(evaluator->Evaluate({leaf.position}, absl::MakeSpan(policy),
+                                    absl::MakeSpan(&value, 1)).ok());
+    tree.ApplyEvaluation(leaf, policy, value);
+  }
+  return tree.ChooseMove(/*temperature=*/0);
+}
+
+// Perfect tic-tac-toe: negamax over the full tree, memoised by position.
+class Minimax {
+ public:
+  // Value for the side to move: +1 win, 0 draw, -1 loss.
+  int Value(const GameState& s) {
+    if (s.IsTerminal()) return s.outcome() == Outcome::kDraw ? 0 : -1;  // the mover just won
+    const std::string key = Key(s);
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    int best = -2;
+    for (int p = 0; p < s.num_points(); ++p) {
+      if (!s.IsLegal(p)) continue;
+      GameState next = s;
+      next.PlayUnchecked(p);
+      best = std::max(best, -Value(next));
+    }
+    return memo_[key] = best;
+  }
+  // A uniformly random optimal move, so games vary.
+  int Move(const GameState& s, std::mt19937_64& rng) {
+    std::vector<int> best_moves;
+    int best = -2;
+    for (int p = 0; p < s.num_points(); ++p) {
+      if (!s.IsLegal(p)) continue;
+      GameState next = s;
+      next.PlayUnchecked(p);
+      const int v = -Value(next);
+      if (v > best) best_moves.clear(), best = v;
+      if (v == best) best_moves.push_back(p);
+    }
+    return best_moves[rng() % best_moves.size()];
+  }
+
+ private:
+  static std::string Key(const GameState& s) {
+    std::string k;
+    for (int p = 0; p < s.num_points(); ++p) k += static_cast<char>('0' + static_cast<int>(s.at(p)));
+    return k;
+  }
+  std::map<std::string, int> memo_;
+};
+
+// Losses of the searching player in `games` games per colour against minimax.
+int LossesAgainstMinimax(Evaluator* evaluator, int sims, int games) {
+  const Rules rules{3, 3, Rule::kFreestyle};
+  Minimax minimax;
+  std::mt19937_64 rng(42);
+  int losses = 0;
+  for (int g = 0; g < 2 * games; ++g) {
+    const Player ours = g % 2 == 0 ? Player::kBlack : Player::kWhite;
+    GameState s(rules);
+    while (!s.IsTerminal()) {
+      s.PlayUnchecked(s.to_move() == ours ? SearchMove(s, evaluator, sims) : minimax.Move(s, rng));
+    }
+    if (s.ResultFor(ours) < 0) ++losses;
+  }
+  return losses;
+}
+
+TrainRunOptions SmallRun(const std::string& dir, Rules rules) {
+  TrainRunOptions o;
+  o.run_dir = dir;
+  o.selfplay.rules = rules;
+  o.selfplay.parallel_games = 32;
+  o.selfplay.search.root_noise = true;
+  o.selfplay.seed = 3;
+  o.net = *NetConfigFromPreset("tiny");
+  o.trainer.device = "cpu";
+  o.evaluator.device = "cpu";
+  o.trainer.optimizer = "adamw";
+  o.trainer.lr = 2e-3;
+  o.trainer.weight_decay = 1e-4;
+  o.trainer.batch_size = 128;
+  o.ratio.max_samples_per_position = 4;
+  o.ratio.min_positions = 500;
+  o.publish_every_steps = 10;
+  o.checkpoint_every_steps = 1000000;
+  o.log_every_steps = 50;
+  return o;
+}
+
+std::string FreshDir(const std::string& name) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/", name, "_", getpid());
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
+  return dir;
+}
+
+TEST(Learning, TicTacToeNeverLosesToMinimaxAfterTraining) {
+  constexpr int kSims = 32;
+  constexpr int kGamesPerColour = 20;
+  TrainRunOptions o = SmallRun(FreshDir("ttt"), Rules{3, 3, Rule::kFreestyle});
+  // Minimax may open anywhere (every first move draws), so self-play explores for 4 moves.
+  o.selfplay.search.simulations = 64;
+  o.selfplay.search.temperature_moves = 4;
+  o.games_per_iteration = 200;
+  o.num_iterations = 25;
+  // Anneal so the final net settles instead of ending on a noisy high-lr step.
+  o.trainer.schedule = "cosine";
+  o.trainer.total_steps = 1400;
+  o.trainer.min_lr_fraction = 0.05;
+  auto run = TrainRun::Create(o);
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  // The control: the same net before training, at the same simulations.
+  const int untrained_losses = LossesAgainstMinimax(&(*run)->evaluator(), kSims, kGamesPerColour);
+
+  ASSERT_TRUE((*run)->Run(nullptr, {}).ok());
+  const int trained_losses = LossesAgainstMinimax(&(*run)->evaluator(), kSims, kGamesPerColour);
+  std::printf("tic-tac-toe vs minimax at %d sims, %d games: untrained lost %d, trained lost %d "
+              "(%lld training steps)\n", kSims, 2 * kGamesPerColour, untrained_losses,
+              trained_losses, static_cast<long long>((*run)->trainer().step()));
+  EXPECT_GT(untrained_losses, 0) << "the control should lose some games, or the test shows nothing";
+  EXPECT_EQ(trained_losses, 0);
+}
+
+// Score of `a` against `b` (win 1, draw 0.5) over `games` games with alternating colours;
+// the first two moves are random so games differ.
+double Score(Evaluator* a, Evaluator* b, const Rules& rules, int sims, int games) {
+  std::mt19937_64 rng(7);
+  double score = 0;
+  for (int g = 0; g < games; ++g) {
+    const Player a_colour = g % 2 == 0 ? Player::kBlack : Player::kWhite;
+    GameState s(rules);
+    for (int i = 0; i < 2; ++i) {
+      int p;
+      do p = static_cast<int>(rng() % s.num_points()); while (!s.IsLegal(p));
+      s.PlayUnchecked(p);
+    }
+    while (!s.IsTerminal()) {
+      Evaluator* e = s.to_move() == a_colour ? a : b;
+      s.PlayUnchecked(SearchMove(s, e, sims));
+    }
+    score += (s.ResultFor(a_colour) + 1) / 2;
+  }
+  return score / games;
+}
+
+TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
+  constexpr int kSims = 64;
+  constexpr int kGames = 40;
+  const Rules rules{7, 4, Rule::kFreestyle};
+  TrainRunOptions o = SmallRun(FreshDir("g7"), rules);
+  o.selfplay.search.simulations = 64;
+  o.games_per_iteration = 100;
+  o.num_iterations = 14;
+  o.trainer.schedule = "cosine";
+  o.trainer.total_steps = 500;
+  o.trainer.min_lr_fraction = 0.05;
+  auto run = TrainRun::Create(o);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE((*run)->Run(nullptr, {}).ok());
+  UniformEvaluator uniform;
+  const double score = Score(&(*run)->evaluator(), &uniform, rules, kSims, kGames);
+  std::printf("7x7 k=4: trained net vs uniform search at %d sims: score %.2f over %d games "
+              "(%lld training steps)\n", kSims, score, kGames,
+              static_cast<long long>((*run)->trainer().step()));
+  // "A clear majority": measured scores were 0.75-0.83 (sd ~0.065 over 40 games).
+  EXPECT_GE(score, 0.6);
+}
+
+}  // namespace
+}  // namespace zf

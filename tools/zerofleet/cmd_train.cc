@@ -1,0 +1,175 @@
+// `zerofleet train`: the all-in-one trainer (self-play + learner in one process).
+// Ctrl-C (SIGINT) or SIGTERM stops cleanly with a checkpoint; a second one exits at once.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/nn/torch_evaluator.h"
+#include "common/util/progress.h"
+#include "learner/train_run.h"
+#include "tools/zerofleet/cli.h"
+#include "tools/zerofleet/commands.h"
+
+ABSL_FLAG(std::string, run_dir, "runs/gomoku", "Run directory: checkpoints, model.zfm, metrics.jsonl; an existing run resumes");
+ABSL_FLAG(std::string, preset, "auto",
+          "Defaults for the machine: cpu (tiny net, light search), gpu (small net, 400 sims), or "
+          "auto (gpu when CUDA is available); explicit flags override it");
+ABSL_FLAG(std::string, net, "small", "Network size for a new run: tiny, small (6x64), base (10x128)");
+ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
+ABSL_FLAG(int, batch_size, 1024, "Training minibatch size");
+ABSL_FLAG(int, games_per_iter, 64, "Self-play games per iteration (one summary line each)");
+ABSL_FLAG(int64_t, num_iterations, 2000, "Iterations before the run ends");
+ABSL_FLAG(std::string, optimizer, "sgd", "sgd (momentum 0.9) or adamw");
+ABSL_FLAG(double, lr, 0.02, "Peak learning rate");
+ABSL_FLAG(double, weight_decay, 1e-4, "Weight decay");
+ABSL_FLAG(int, warmup_steps, 100, "Linear learning-rate warmup steps");
+ABSL_FLAG(double, replay_ratio, 4.0, "At most this many trained samples per new self-play position");
+ABSL_FLAG(int64_t, min_positions, 2000, "Positions in the buffer before training starts");
+ABSL_FLAG(int64_t, buffer_size, 500000, "Replay buffer capacity in positions (FIFO)");
+ABSL_FLAG(int, publish_every, 20, "Training steps between new weights for self-play");
+ABSL_FLAG(int, checkpoint_every, 500, "Training steps between checkpoints");
+ABSL_FLAG(std::string, precision, "auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16");
+
+namespace zf::cli {
+namespace {
+
+// Sets preset values as flag defaults; main.cc calls this before parsing, so flags typed on
+// the command line still win.
+void ApplyPreset(const std::string& preset) {
+  bool gpu = preset == "gpu";
+  if (preset == "auto") {
+    absl::StatusOr<torch::Device> device = ParseDevice("auto");
+    gpu = device.ok() && device->is_cuda();
+  }
+  if (gpu) {
+    absl::SetFlag(&FLAGS_net, "small");
+    absl::SetFlag(&FLAGS_sims, 400);
+    absl::SetFlag(&FLAGS_parallel_games, 256);
+    absl::SetFlag(&FLAGS_threads, 2);
+    absl::SetFlag(&FLAGS_batch_size, 1024);
+    absl::SetFlag(&FLAGS_games_per_iter, 64);
+  } else {
+    absl::SetFlag(&FLAGS_net, "tiny");
+    absl::SetFlag(&FLAGS_sims, 100);
+    absl::SetFlag(&FLAGS_parallel_games, 32);
+    absl::SetFlag(&FLAGS_threads, 1);
+    absl::SetFlag(&FLAGS_batch_size, 256);
+    absl::SetFlag(&FLAGS_games_per_iter, 16);
+    absl::SetFlag(&FLAGS_min_positions, 1000);
+    absl::SetFlag(&FLAGS_fast_move_fraction, 0.5);
+  }
+}
+
+// Waits for SIGINT/SIGTERM on its own thread (they are blocked everywhere else) and raises
+// `stop`; a second signal ends the process at once.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::atomic<bool>* stop) : stop_(stop) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      const timespec tick = {0, 200 * 1000 * 1000};
+      while (!done_.load()) {
+        if (sigtimedwait(&set_, nullptr, &tick) < 0) continue;
+        if (stop_->exchange(true)) _exit(130);
+        std::fprintf(stderr, "\nzerofleet: stopping after the current step (again to quit now)\n");
+      }
+    });
+  }
+  ~SignalWatcher() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool>* stop_;
+  std::atomic<bool> done_{false};
+  sigset_t set_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+void ApplyTrainDefaults(const std::vector<std::string>& args) {
+  std::string preset = "auto";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--preset=", 0) == 0) preset = args[i].substr(9);
+    if (args[i] == "--preset" && i + 1 < args.size()) preset = args[i + 1];
+  }
+  ApplyPreset(preset);
+}
+
+int RunTrainCommand(const std::vector<std::string>& args) {
+  if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
+  const std::string preset = absl::GetFlag(FLAGS_preset);
+  if (preset != "auto" && preset != "cpu" && preset != "gpu") {
+    return Fail(absl::StrCat("--preset: unknown preset '", preset, "' (auto, cpu, gpu)"));
+  }
+  TrainRunOptions o;
+  absl::StatusOr<SelfPlayOptions> selfplay = SelfPlayOptionsFromFlags();
+  if (!selfplay.ok()) return Fail(selfplay.status());
+  o.selfplay = *selfplay;
+  absl::StatusOr<NetConfig> net = NetConfigFromPreset(absl::GetFlag(FLAGS_net));
+  if (!net.ok()) return Fail(absl::StrCat("--net: ", net.status().message()));
+  o.net = *net;
+  o.run_dir = absl::GetFlag(FLAGS_run_dir);
+  const std::string device = absl::GetFlag(FLAGS_device);
+  if (absl::StatusOr<torch::Device> d = ParseDevice(device); !d.ok()) {
+    return Fail(absl::StrCat("--device: ", d.status().message()));
+  }
+  o.evaluator.device = device;
+  o.trainer.device = device;
+  o.trainer.batch_size = absl::GetFlag(FLAGS_batch_size);
+  o.trainer.optimizer = absl::GetFlag(FLAGS_optimizer);
+  o.trainer.lr = absl::GetFlag(FLAGS_lr);
+  o.trainer.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  o.trainer.warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
+  o.trainer.precision = absl::GetFlag(FLAGS_precision);
+  o.trainer.grad_clip_norm = 10.0;
+  o.trainer.seed = o.selfplay.seed;
+  o.buffer.capacity = absl::GetFlag(FLAGS_buffer_size);
+  o.ratio.max_samples_per_position = absl::GetFlag(FLAGS_replay_ratio);
+  o.ratio.min_positions = absl::GetFlag(FLAGS_min_positions);
+  o.games_per_iteration = absl::GetFlag(FLAGS_games_per_iter);
+  o.num_iterations = absl::GetFlag(FLAGS_num_iterations);
+  o.publish_every_steps = absl::GetFlag(FLAGS_publish_every);
+  o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every);
+  if (absl::Status s = ValidateTrainRunOptions(o); !s.ok()) return Fail(absl::StrCat("--", s.message()));
+
+  std::atomic<bool> stop{false};
+  SignalWatcher watcher(&stop);  // before any thread starts, so all inherit the blocked mask
+  absl::StatusOr<std::unique_ptr<TrainRun>> run = TrainRun::Create(o);
+  if (!run.ok()) return Fail(run.status());
+  Progress progress;
+  progress.Log(absl::StrFormat(
+      "zerofleet train: %s, net %dx%d, %d sims, %d parallel games, batch %d, device %s, run dir %s",
+      DescribeRules(o.selfplay.rules), (*run)->trainer().config().blocks,
+      (*run)->trainer().config().channels, o.selfplay.search.simulations,
+      o.selfplay.parallel_games, o.trainer.batch_size, (*run)->evaluator().device().str(),
+      o.run_dir));
+  TrainCallbacks callbacks;
+  callbacks.on_log = [&](const std::string& line) { progress.Log(line); };
+  callbacks.on_progress = [&](const TrainSnapshot& s) {
+    progress.Update(absl::StrFormat(
+        "iter %d/%d | games %d | step %d | sims/s %.0f | evals/s %.0f | loss p %.3f v %.3f | "
+        "ETA %s",
+        s.iteration, s.num_iterations, s.games, s.step, s.sims_per_second, s.evals_per_second,
+        s.last.policy_loss, s.last.value_loss,
+        s.eta_seconds < 0 ? "?" : FormatEta(absl::Seconds(s.eta_seconds))));
+  };
+  absl::Status status = (*run)->Run(&stop, callbacks);
+  progress.Finish();
+  if (!status.ok()) return Fail(status);
+  return 0;
+}
+
+}  // namespace zf::cli

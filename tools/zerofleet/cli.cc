@@ -24,6 +24,7 @@ ABSL_FLAG(double, fast_move_fraction, 0.0,
           "Playout cap randomization: fraction of moves searched with sims/8 and not trained on");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table");
+ABSL_FLAG(std::string, device, "auto", "Where networks run: auto (CUDA when available), cpu, cuda or cuda:N");
 
 namespace zf::cli {
 

@@ -30,6 +30,7 @@ ABSL_DECLARE_FLAG(int, temperature_moves);
 ABSL_DECLARE_FLAG(double, fast_move_fraction);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(bool, json);
+ABSL_DECLARE_FLAG(std::string, device);
 
 namespace zf::cli {
 

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-exec build/bin/zerofleet selfplay --games 4 --parallel-games 4 "$@"
+# A CPU-sized run on a machine without a GPU (--preset auto picks); Ctrl-C stops with a
+# checkpoint, and running it again resumes.
+exec build/bin/zerofleet train --run-dir runs/gomoku "$@"

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include "absl/strings/str_split.h"
 #include "common/game/game_record.h"
 #include "tests/cli/run_command.h"
@@ -79,6 +81,43 @@ TEST(ZerofleetCli, BenchRulesJson) {
   auto bad = RunBinary("zerofleet", "bench warp");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("unknown benchmark 'warp'"));
+}
+
+}  // namespace
+}  // namespace zf
+
+namespace zf {
+namespace {
+
+// SIGTERM in the middle of training stops cleanly (exit 0) with a checkpoint that the next
+// run resumes from.
+TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
+  const std::string dir = ::zf::testing::TempDir();
+  const std::string run_dir = dir + "/run";
+  const std::string flags =
+      " train --preset cpu --board-size 5 --win-length 4 --sims 16 --parallel-games 8 "
+      "--games-per-iter 8 --min-positions 32 --batch-size 16 --num-iterations 100000 "
+      "--run-dir " + run_dir;
+  // `timeout --preserve-status` sends SIGTERM after 8 s and returns the program's own status.
+  const std::string cmd = "timeout --preserve-status -s TERM 8 " + ::zf::testing::BinDir() +
+                          "/zerofleet" + flags + " >" + dir + "/out 2>" + dir + "/err";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "a clean stop exits 0";
+  auto again = RunBinary("zerofleet", flags + " --num-iterations 1");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("resumed from step"));
+  EXPECT_THAT(again.err, HasSubstr("checkpoint at step"));
+}
+
+TEST(ZerofleetTrain, BadTrainFlagsFailWithOneLine) {
+  for (const std::string& args : {std::string("train --net huge"), std::string("train --preset tpu"),
+                                  std::string("train --device quantum"),
+                                  std::string("train --games-per-iter 0 --run-dir /tmp/x")}) {
+    auto r = RunBinary("zerofleet", args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_EQ(CountLines(r.err), 1) << args << ": " << r.err;
+  }
 }
 
 }  // namespace

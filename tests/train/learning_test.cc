@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/search/search_tree.h"
 #include "learner/train_run.h"
+#include "tools/play/arena.h"
+#include "tools/play/rating.h"
 
 namespace zf {
 namespace {
@@ -145,28 +147,6 @@ TEST(Learning, TicTacToeNeverLosesToMinimaxAfterTraining) {
   EXPECT_EQ(trained_losses, 0);
 }
 
-// Score of `a` against `b` (win 1, draw 0.5) over `games` games with alternating colours;
-// the first two moves are random so games differ.
-double Score(Evaluator* a, Evaluator* b, const Rules& rules, int sims, int games) {
-  std::mt19937_64 rng(7);
-  double score = 0;
-  for (int g = 0; g < games; ++g) {
-    const Player a_colour = g % 2 == 0 ? Player::kBlack : Player::kWhite;
-    GameState s(rules);
-    for (int i = 0; i < 2; ++i) {
-      int p;
-      do p = static_cast<int>(rng() % s.num_points()); while (!s.IsLegal(p));
-      s.PlayUnchecked(p);
-    }
-    while (!s.IsTerminal()) {
-      Evaluator* e = s.to_move() == a_colour ? a : b;
-      s.PlayUnchecked(SearchMove(s, e, sims));
-    }
-    score += (s.ResultFor(a_colour) + 1) / 2;
-  }
-  return score / games;
-}
-
 TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
   constexpr int kSims = 64;
   constexpr int kGames = 40;
@@ -181,13 +161,34 @@ TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
   auto run = TrainRun::Create(o);
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE((*run)->Run(nullptr, {}).ok());
+  // An arena match at equal playouts: colours alternate, the first two moves are sampled by
+  // visits so games differ.
   UniformEvaluator uniform;
-  const double score = Score(&(*run)->evaluator(), &uniform, rules, kSims, kGames);
-  std::printf("7x7 k=4: trained net vs uniform search at %d sims: score %.2f over %d games "
-              "(%lld training steps)\n", kSims, score, kGames,
-              static_cast<long long>((*run)->trainer().step()));
+  play::ArenaOptions arena;
+  arena.rules = rules;
+  arena.games = kGames;
+  arena.parallel_games = kGames;
+  arena.sample_moves = 2;
+  play::ArenaPlayer trained;
+  trained.name = "trained";
+  trained.evaluator = &(*run)->evaluator();
+  trained.playouts = kSims;
+  play::ArenaPlayer baseline;
+  baseline.name = "uniform";
+  baseline.evaluator = &uniform;
+  baseline.playouts = kSims;
+  absl::StatusOr<play::ArenaResult> result = play::RunArena(arena, trained, baseline);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const play::EloEstimate elo = play::EstimateElo(result->score);
+  std::printf("7x7 k=4: trained net vs uniform search at %d playouts: +%lld =%lld -%lld, score "
+              "%.2f, Elo %+.0f [%+.0f, %+.0f] (%lld training steps)\n",
+              kSims, static_cast<long long>(result->score.wins),
+              static_cast<long long>(result->score.draws),
+              static_cast<long long>(result->score.losses), elo.score, elo.elo, elo.elo_low,
+              elo.elo_high, static_cast<long long>((*run)->trainer().step()));
   // "A clear majority": measured scores were 0.75-0.83 (sd ~0.065 over 40 games).
-  EXPECT_GE(score, 0.6);
+  EXPECT_GE(elo.score, 0.6);
+  EXPECT_GT(elo.elo_low, 0) << "the 95% interval should exclude zero";
 }
 
 }  // namespace

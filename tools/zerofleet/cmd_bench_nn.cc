@@ -1,0 +1,179 @@
+// `zerofleet bench nn` and `zerofleet bench selfplay`: the network's own speed (the ceiling
+// self-play is compared with) and self-play with the real network as a fraction of it.
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/nn/blas_info.h"
+#include "common/nn/torch_evaluator.h"
+#include "tools/zerofleet/bench_nn.h"
+#include "tools/zerofleet/cli.h"
+
+ABSL_FLAG(std::string, nets, "tiny,small", "Comma-separated network presets to measure");
+
+namespace zf::cli {
+namespace {
+
+// Self-play only pays off when the tree is negligible next to the network.
+constexpr double kSelfPlayTargetRatio = 0.85;
+
+// `count` positions from random games on an n x n board, 5..40 moves in.
+std::vector<EncodedPosition> RandomPositions(int count, int size) {
+  std::mt19937_64 rng(11);
+  std::vector<EncodedPosition> out;
+  int16_t legal[kMaxPoints];
+  while (static_cast<int>(out.size()) < count) {
+    GameState s(Rules{size, std::min(5, size), Rule::kFreestyle});
+    const int moves = 5 + static_cast<int>(rng() % 36);
+    for (int i = 0; i < moves && !s.IsTerminal(); ++i) {
+      const int n = s.LegalMoves(absl::MakeSpan(legal));
+      s.PlayUnchecked(legal[rng() % n]);
+    }
+    if (!s.IsTerminal()) out.push_back(Encode(s));
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<TorchEvaluator>> MakeNet(const std::string& preset) {
+  absl::StatusOr<NetConfig> config = NetConfigFromPreset(preset);
+  if (!config.ok()) return config.status();
+  torch::manual_seed(1);
+  PolicyValueNet net(*config);
+  TorchEvaluatorOptions options;
+  options.device = absl::GetFlag(FLAGS_device);
+  return TorchEvaluator::Create(net, 0, options);
+}
+
+std::vector<std::string> NetList() {
+  return absl::StrSplit(absl::GetFlag(FLAGS_nets), ',', absl::SkipEmpty());
+}
+
+}  // namespace
+
+absl::StatusOr<double> MeasureEvalsPerSecond(Evaluator* evaluator, int batch, int board,
+                                             double seconds) {
+  const std::vector<EncodedPosition> positions = RandomPositions(batch, board);
+  std::vector<float> policy(size_t(batch) * board * board), value(batch);
+  for (int i = 0; i < 2; ++i) {  // warm-up: allocator, oneDNN kernels
+    if (absl::Status s = evaluator->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value)); !s.ok()) return s;
+  }
+  int64_t calls = 0;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::Seconds(seconds);
+  do {
+    if (absl::Status s = evaluator->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value)); !s.ok()) return s;
+    ++calls;
+  } while (absl::Now() < end);
+  return calls * batch / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+int BenchNn(double seconds, bool json) {
+  const int board = absl::GetFlag(FLAGS_board_size);
+  std::vector<std::string> rows;
+  if (!json) {
+    std::printf("network alone (TorchEvaluator, in-process), %dx%d board\nBLAS: %s\n\n", board,
+                board, BlasInfo().c_str());
+    std::printf("%6s %6s %12s %12s %10s\n", "net", "batch", "evals/s", "MFLOP/eval", "GFLOP/s");
+  }
+  for (const std::string& preset : NetList()) {
+    absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(preset);
+    if (!net.ok()) return Fail(net.status());
+    const double mflops = ForwardFlops(*NetConfigFromPreset(preset), board) / 1e6;
+    for (int batch : {1, 16, 64, 256}) {
+      absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), batch, board, seconds);
+      if (!evals.ok()) return Fail(evals.status());
+      if (json) {
+        rows.push_back(absl::StrFormat(
+            "{\"net\":\"%s\",\"batch\":%d,\"evals_per_sec\":%.1f,\"mflop_per_eval\":%.2f}",
+            preset, batch, *evals, mflops));
+      } else {
+        std::printf("%6s %6d %12.0f %12.2f %10.1f\n", preset.c_str(), batch, *evals, mflops,
+                    *evals * mflops / 1e3);
+      }
+    }
+  }
+  if (json) {
+    std::printf("{\"bench\":\"nn\",\"board\":%d,\"blas\":\"%s\",\"results\":[%s]}\n", board,
+                absl::StrReplaceAll(BlasInfo(), {{"\"", "'"}}).c_str(),
+                absl::StrJoin(rows, ",").c_str());
+  }
+  return 0;
+}
+
+int BenchSelfPlay(double seconds, bool json) {
+  absl::StatusOr<SelfPlayOptions> options = SelfPlayOptionsFromFlags();
+  if (!options.ok()) return Fail(options.status());
+  const int board = options->rules.size;
+  const int batch = options->parallel_games * options->search.leaves_per_game;
+  std::vector<std::string> rows;
+  if (!json) {
+    std::printf("self-play with the real network vs the network alone at the same batch\n"
+                "%s, %d sims/move, parallel_games %d x leaves_per_game %d = batch %d, %d thread(s)\n"
+                "%s\n\n", DescribeRules(options->rules).c_str(),
+                options->search.simulations, options->parallel_games,
+                options->search.leaves_per_game, batch, options->threads, BlasInfo().c_str());
+    std::printf("%6s %14s %14s %14s %8s %8s\n", "net", "ceiling ev/s", "selfplay sims/s",
+                "selfplay ev/s", "ratio", "target");
+  }
+  for (const std::string& preset : NetList()) {
+    absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(preset);
+    if (!net.ok()) return Fail(net.status());
+    // The ceiling uses the machine the way self-play does: `threads` callers at once, each
+    // with its share of the batch.
+    const int callers = std::min(options->threads, options->parallel_games);
+    const int per_call = batch / callers;
+    std::vector<absl::StatusOr<double>> rates(callers, 0.0);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < callers; ++t) {
+      workers.emplace_back([&, t] { rates[t] = MeasureEvalsPerSecond(net->get(), per_call, board, seconds); });
+    }
+    for (auto& w : workers) w.join();
+    absl::StatusOr<double> ceiling = 0.0;
+    for (const auto& r : rates) {
+      if (!r.ok()) return Fail(r.status());
+      *ceiling += *r;
+    }
+    SelfPlayStats stats;
+    std::atomic<bool> stop{false};
+    std::thread timer([&] {
+      absl::SleepFor(absl::Seconds(seconds));
+      stop = true;
+    });
+    const absl::Time start = absl::Now();
+    absl::Status s = RunSelfPlay(*options, net->get(), [](GameRecord&&) {}, &stats, &stop);
+    const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+    timer.join();
+    if (!s.ok()) return Fail(s);
+    const double sims = stats.simulations.load() / elapsed;
+    const double evals = stats.evaluations.load() / elapsed;
+    if (json) {
+      rows.push_back(absl::StrFormat(
+          "{\"net\":\"%s\",\"ceiling_evals_per_sec\":%.1f,\"selfplay_sims_per_sec\":%.1f,"
+          "\"selfplay_evals_per_sec\":%.1f,\"ratio\":%.3f}",
+          preset, *ceiling, sims, evals, sims / *ceiling));
+    } else {
+      std::printf("%6s %14.0f %14.0f %14.0f %8.3f %8.2f\n", preset.c_str(), *ceiling, sims, evals,
+                  sims / *ceiling, kSelfPlayTargetRatio);
+    }
+  }
+  if (json) {
+    std::printf("{\"bench\":\"selfplay\",\"board\":%d,\"sims_per_move\":%d,\"batch\":%d,"
+                "\"target_ratio\":%.2f,\"results\":[%s]}\n",
+                board, options->search.simulations, batch, kSelfPlayTargetRatio,
+                absl::StrJoin(rows, ",").c_str());
+  } else {
+    std::printf("\nratio = self-play sims/s / the network's evals/s at batch %d (target >= %.2f)\n",
+                batch, kSelfPlayTargetRatio);
+  }
+  return 0;
+}
+
+}  // namespace zf::cli

@@ -1,0 +1,107 @@
+#include "common/metrics/zerofleet_metrics.h"
+
+#include <string>
+#include <utility>
+
+namespace zf {
+namespace {
+
+prometheus::Counter& NewCounter(prometheus::Registry& registry, const std::string& name,
+                                const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+}
+
+prometheus::Family<prometheus::Gauge>& NewGaugeFamily(prometheus::Registry& registry,
+                                                      const std::string& name,
+                                                      const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Histogram& NewHistogram(prometheus::Registry& registry, const std::string& name,
+                                    const std::string& help,
+                                    const prometheus::Histogram::BucketBoundaries& buckets) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(registry).Add({}, buckets);
+}
+
+prometheus::Histogram::BucketBoundaries Geometric(double first, double factor, int count) {
+  prometheus::Histogram::BucketBoundaries bounds;
+  double b = first;
+  for (int i = 0; i < count; ++i, b *= factor) bounds.push_back(b);
+  return bounds;
+}
+
+}  // namespace
+
+void AdvanceCounterTo(prometheus::Counter& counter, double total) {
+  const double delta = total - counter.Value();
+  if (delta > 0) counter.Increment(delta);
+}
+
+prometheus::Histogram::BucketBoundaries BatchSizeBuckets() { return Geometric(1, 2, 13); }
+prometheus::Histogram::BucketBoundaries LatencySecondsBuckets() { return Geometric(1e-4, 2, 18); }
+prometheus::Histogram::BucketBoundaries SlowSecondsBuckets() { return Geometric(0.01, 2, 15); }
+
+SelfPlayMetricSet::SelfPlayMetricSet(std::shared_ptr<prometheus::Registry> registry)
+    : simulations(NewCounter(*registry, "zerofleet_selfplay_simulations_total",
+                             "MCTS playouts run by self-play (evaluated leaves and terminal "
+                             "visits).")),
+      moves(NewCounter(*registry, "zerofleet_selfplay_moves_total",
+                       "Moves played in self-play games.")),
+      games(NewCounter(*registry, "zerofleet_selfplay_games_total", "Self-play games finished.")),
+      registry_(std::move(registry)) {}
+
+InferenceMetricSet::InferenceMetricSet(std::shared_ptr<prometheus::Registry> registry)
+    : evaluations(NewCounter(*registry, "zerofleet_inference_evaluations_total",
+                             "Positions evaluated by the network.")),
+      batches(NewCounter(*registry, "zerofleet_inference_batches_total",
+                         "Network forward passes (batches) run.")),
+      batch_size(NewHistogram(*registry, "zerofleet_inference_batch_size",
+                              "Positions per network batch.", BatchSizeBuckets())),
+      compute_seconds(NewHistogram(*registry, "zerofleet_inference_compute_seconds",
+                                   "Wall time of one batch evaluation, in seconds.",
+                                   LatencySecondsBuckets())),
+      registry_(std::move(registry)) {}
+
+void InferenceMetricSet::ObserveBatch(int64_t size, double seconds) {
+  evaluations.Increment(static_cast<double>(size));
+  batches.Increment();
+  batch_size.Observe(static_cast<double>(size));
+  compute_seconds.Observe(seconds);
+}
+
+LearnerMetricSet::LearnerMetricSet(std::shared_ptr<prometheus::Registry> registry)
+    : train_steps(NewCounter(*registry, "zerofleet_learner_train_steps_total",
+                             "Optimizer steps taken by the learner.")),
+      samples_trained(NewCounter(*registry, "zerofleet_learner_samples_trained_total",
+                                 "Training samples consumed (steps times batch size).")),
+      games_received(NewCounter(*registry, "zerofleet_learner_games_received_total",
+                                "Self-play games added to the replay buffer.")),
+      buffer_positions(NewGaugeFamily(*registry, "zerofleet_learner_buffer_positions",
+                                      "Positions held in the replay buffer.")
+                           .Add({})),
+      model_version(NewGaugeFamily(*registry, "zerofleet_model_version",
+                                   "Version of the newest model published to self-play.")
+                        .Add({})),
+      checkpoint_seconds(NewHistogram(*registry, "zerofleet_learner_checkpoint_seconds",
+                                      "Wall time to write one checkpoint, in seconds.",
+                                      SlowSecondsBuckets())),
+      registry_(std::move(registry)),
+      loss_(NewGaugeFamily(*registry_, "zerofleet_learner_loss",
+                           "Loss of the latest training step, by head (policy: cross-entropy, "
+                           "value: mean squared error).")),
+      entropy_(NewGaugeFamily(*registry_, "zerofleet_learner_policy_entropy",
+                              "Mean entropy of the network's policy on the latest batch, in "
+                              "nats.")),
+      lr_(NewGaugeFamily(*registry_, "zerofleet_learner_learning_rate",
+                         "Learning rate used by the latest training step.")) {}
+
+void LearnerMetricSet::SetStep(double policy_loss, double value_loss, double policy_entropy,
+                               double lr) {
+  // Family::Add returns the existing child for known labels.
+  loss_.Add({{"head", "policy"}}).Set(policy_loss);
+  loss_.Add({{"head", "value"}}).Set(value_loss);
+  entropy_.Add({}).Set(policy_entropy);
+  lr_.Add({}).Set(lr);
+}
+
+}  // namespace zf

@@ -1,0 +1,92 @@
+// The Prometheus metric families zerofleet exports, one set per component, so every process
+// uses the same names, help texts and buckets (docs/OPERATIONS.md lists them). Implemented in
+// zerofleet_metrics.cc.
+//
+// Conventions: `zerofleet_` prefix, base units (seconds), counters end in `_total`, histograms
+// for batch sizes and latencies. A set registers its families in the registry it is given and
+// keeps references to the metrics; the registry owns them (a set must not outlive it, so each
+// set holds the registry's shared_ptr).
+//
+// Processes that learn cumulative counts from elsewhere (e.g. `zerofleet train`'s progress
+// snapshots) advance counters with AdvanceCounterTo.
+#ifndef ZEROFLEET_COMMON_METRICS_ZEROFLEET_METRICS_H_
+#define ZEROFLEET_COMMON_METRICS_ZEROFLEET_METRICS_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace zf {
+
+// Adds (total - counter.Value()) when positive: makes a counter follow a cumulative total
+// observed elsewhere. A total below the counter is ignored (counters never go down).
+// Thread-safe, but two threads advancing one counter may double-count: use one feeder.
+void AdvanceCounterTo(prometheus::Counter& counter, double total);
+
+// Buckets shared by the histograms below (upper bounds).
+prometheus::Histogram::BucketBoundaries BatchSizeBuckets();       // 1, 2, 4, ... 4096
+prometheus::Histogram::BucketBoundaries LatencySecondsBuckets();  // 100 us ... ~13 s
+prometheus::Histogram::BucketBoundaries SlowSecondsBuckets();     // 10 ms ... ~160 s
+
+// Self-play (an actor, or the self-play threads of `zerofleet train`).
+class SelfPlayMetricSet {
+ public:
+  explicit SelfPlayMetricSet(std::shared_ptr<prometheus::Registry> registry);
+
+  prometheus::Counter& simulations;  // zerofleet_selfplay_simulations_total
+  prometheus::Counter& moves;        // zerofleet_selfplay_moves_total
+  prometheus::Counter& games;        // zerofleet_selfplay_games_total
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// Neural-net evaluation (an inference server, or the in-process evaluator of `train`).
+class InferenceMetricSet {
+ public:
+  explicit InferenceMetricSet(std::shared_ptr<prometheus::Registry> registry);
+
+  // Records one evaluated batch: advances evaluations and batches, observes the size and the
+  // compute time. Thread-safe.
+  void ObserveBatch(int64_t size, double compute_seconds);
+
+  prometheus::Counter& evaluations;        // zerofleet_inference_evaluations_total
+  prometheus::Counter& batches;            // zerofleet_inference_batches_total
+  prometheus::Histogram& batch_size;       // zerofleet_inference_batch_size
+  prometheus::Histogram& compute_seconds;  // zerofleet_inference_compute_seconds
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// The learner. Loss, entropy and learning rate appear only after the first training step
+// (SetStep), so a fresh run exports no made-up zeros for them.
+class LearnerMetricSet {
+ public:
+  explicit LearnerMetricSet(std::shared_ptr<prometheus::Registry> registry);
+
+  // The latest training step's statistics. Thread-safe.
+  void SetStep(double policy_loss, double value_loss, double policy_entropy, double lr);
+
+  prometheus::Counter& train_steps;           // zerofleet_learner_train_steps_total
+  prometheus::Counter& samples_trained;       // zerofleet_learner_samples_trained_total
+  prometheus::Counter& games_received;        // zerofleet_learner_games_received_total
+  prometheus::Gauge& buffer_positions;        // zerofleet_learner_buffer_positions
+  prometheus::Gauge& model_version;           // zerofleet_model_version
+  prometheus::Histogram& checkpoint_seconds;  // zerofleet_learner_checkpoint_seconds
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& loss_;  // zerofleet_learner_loss{head}
+  prometheus::Family<prometheus::Gauge>& entropy_;
+  prometheus::Family<prometheus::Gauge>& lr_;
+};
+
+}  // namespace zf
+
+#endif  // ZEROFLEET_COMMON_METRICS_ZEROFLEET_METRICS_H_

@@ -1,0 +1,43 @@
+// Settings shared by every zerofleet gRPC server and client, so both sides agree on them.
+// Implemented in grpc_options.cc. All functions are thread-safe.
+//
+// - Message limits: 4 MiB each way, set explicitly (model weights travel in chunks below it).
+// - Keepalive: clients ping every kKeepaliveTimeMs even when idle and drop the connection if
+//   no ack within kKeepaliveTimeoutMs; servers accept pings that often (a server rejecting
+//   "too many pings" is the classic mismatch) and ping idle clients themselves.
+// - Every server registers grpc.health.v1 (default health service) and reflection.
+#ifndef ZEROFLEET_COMMON_RPC_GRPC_OPTIONS_H_
+#define ZEROFLEET_COMMON_RPC_GRPC_OPTIONS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+namespace zf {
+
+constexpr int kMaxMessageBytes = 4 * 1024 * 1024;
+constexpr int kKeepaliveTimeMs = 20000;
+constexpr int kKeepaliveTimeoutMs = 10000;
+// Servers allow client pings at most this often (must be <= kKeepaliveTimeMs).
+constexpr int kMinPingIntervalMs = 10000;
+
+// Channel arguments for clients: message limits and keepalive.
+grpc::ChannelArguments ClientChannelArguments();
+
+// An insecure channel to "host:port" with ClientChannelArguments().
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+
+// Message limits and keepalive on `builder`.
+void ApplyServerOptions(grpc::ServerBuilder* builder);
+
+// Turns on the grpc.health.v1 service and reflection for servers built after this call.
+// (Both are process-wide switches in gRPC; calling it again is harmless.)
+void EnableHealthAndReflection();
+
+// After BuildAndStart: marks the overall health and `service_name` as SERVING (or not).
+void SetServing(grpc::Server* server, const std::string& service_name, bool serving);
+
+}  // namespace zf
+
+#endif  // ZEROFLEET_COMMON_RPC_GRPC_OPTIONS_H_

@@ -1,0 +1,167 @@
+#include "inference_server/dynamic_batcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace zf {
+
+absl::Status ValidateBatcherOptions(const DynamicBatcherOptions& options) {
+  if (options.max_batch < 1 || options.max_batch > 4096) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max batch ", options.max_batch, " out of range: 1..4096"));
+  }
+  if (options.max_queue_delay < absl::ZeroDuration() ||
+      options.max_queue_delay > absl::Seconds(10)) {
+    return absl::InvalidArgumentError(absl::StrCat("max queue delay ",
+                                                   absl::FormatDuration(options.max_queue_delay),
+                                                   " out of range: 0..10s"));
+  }
+  if (options.workers < 1 || options.workers > 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batcher workers ", options.workers, " out of range: 1..16"));
+  }
+  return absl::OkStatus();
+}
+
+DynamicBatcher::DynamicBatcher(Evaluator* evaluator, std::function<int64_t()> model_version,
+                               const DynamicBatcherOptions& options)
+    : evaluator_(evaluator), model_version_(std::move(model_version)), options_(options) {
+  absl::MutexLock l(&join_mu_);
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+DynamicBatcher::~DynamicBatcher() { Stop(); }
+
+void DynamicBatcher::Submit(std::vector<EncodedPosition> positions, Done done) {
+  {
+    absl::MutexLock l(&mu_);
+    if (!stop_) {
+      queued_positions_ += static_cast<int64_t>(positions.size());
+      queue_.push_back(Request{std::move(positions), std::move(done), absl::Now()});
+      cv_.Signal();
+      return;
+    }
+  }
+  done(absl::UnavailableError("inference server is shutting down"), {}, {}, 0);
+}
+
+void DynamicBatcher::Stop() {
+  std::deque<Request> dropped;
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+    dropped.swap(queue_);
+    queued_positions_ = 0;
+    cv_.SignalAll();
+  }
+  for (Request& r : dropped) {
+    r.done(absl::UnavailableError("inference server is shutting down"), {}, {}, 0);
+  }
+  absl::MutexLock l(&join_mu_);
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+}
+
+bool DynamicBatcher::TakeBatch(std::vector<Request>* batch) {
+  while (true) {
+    // 1. Wait for a request.
+    while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
+    if (stop_) return false;
+    // 2. Wait until the batch is full or the oldest request is due.
+    const absl::Time due = queue_.front().enqueued + options_.max_queue_delay;
+    if (queued_positions_ < options_.max_batch && absl::Now() < due) {
+      cv_.WaitWithDeadline(&mu_, due);
+      continue;  // re-check: another worker may have taken the queue
+    }
+    break;
+  }
+  // 3. Take whole requests of the oldest request's board size, up to max_batch positions.
+  const int size = queue_.front().positions[0].size;
+  int64_t taken = 0;
+  std::deque<Request> rest;
+  while (!queue_.empty()) {
+    Request& r = queue_.front();
+    const int64_t n = static_cast<int64_t>(r.positions.size());
+    if (r.positions[0].size == size && (taken == 0 || taken + n <= options_.max_batch)) {
+      taken += n;
+      batch->push_back(std::move(r));
+    } else {
+      rest.push_back(std::move(r));
+    }
+    queue_.pop_front();
+    if (taken >= options_.max_batch) break;
+  }
+  while (!rest.empty()) {  // keep the skipped ones first, in order
+    queue_.push_front(std::move(rest.back()));
+    rest.pop_back();
+  }
+  queued_positions_ -= taken;
+  if (!queue_.empty()) cv_.Signal();  // another worker may start on the rest
+  return true;
+}
+
+void DynamicBatcher::WorkerLoop() {
+  std::vector<Request> batch;
+  std::vector<EncodedPosition> positions;
+  std::vector<float> policy;
+  std::vector<float> value;
+  while (true) {
+    batch.clear();
+    {
+      absl::MutexLock l(&mu_);
+      if (!TakeBatch(&batch)) return;
+    }
+    const absl::Time start = absl::Now();
+    positions.clear();
+    for (const Request& r : batch) {
+      positions.insert(positions.end(), r.positions.begin(), r.positions.end());
+    }
+    const size_t points = size_t{positions[0].size} * positions[0].size;
+    policy.resize(positions.size() * points);
+    value.resize(positions.size());
+    const int64_t version = model_version_();
+    const absl::Status status =
+        evaluator_->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value));
+    const absl::Time end = absl::Now();
+    {  // before the callbacks, so a client that has its answer sees it counted
+      absl::MutexLock l(&stats_mu_);
+      stats_.requests += static_cast<int64_t>(batch.size());
+      stats_.positions += static_cast<int64_t>(positions.size());
+      ++stats_.batches;
+      if (!status.ok()) ++stats_.failed_batches;
+      int bucket = 0;
+      while (bucket + 1 < BatcherStats::kBuckets && (size_t{2} << bucket) <= positions.size()) {
+        ++bucket;
+      }
+      ++stats_.batch_size_buckets[bucket];
+      for (const Request& r : batch) {
+        const double wait = absl::ToDoubleSeconds(start - r.enqueued);
+        stats_.queue_wait_seconds_total += wait;
+        stats_.max_queue_wait_seconds = std::max(stats_.max_queue_wait_seconds, wait);
+      }
+      stats_.compute_seconds_total += absl::ToDoubleSeconds(end - start);
+    }
+    size_t offset = 0;
+    for (Request& r : batch) {
+      const size_t n = r.positions.size();
+      if (status.ok()) {
+        r.done(status, absl::MakeConstSpan(policy).subspan(offset * points, n * points),
+               absl::MakeConstSpan(value).subspan(offset, n), version);
+      } else {
+        r.done(absl::Status(status.code(), absl::StrCat("evaluation failed: ", status.message())),
+               {}, {}, version);
+      }
+      offset += n;
+    }
+  }
+}
+
+BatcherStats DynamicBatcher::stats() const {
+  absl::MutexLock l(&stats_mu_);
+  return stats_;
+}
+
+}  // namespace zf

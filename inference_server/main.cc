@@ -1,0 +1,120 @@
+// zerofleet-inference-server: serves InferenceService (leaf batches -> policy + value) to the
+// actors. A thin main: parse flags, load the model, start the server, stop on SIGINT/SIGTERM.
+// The logic lives in zf_inference (inference_server.h).
+//
+// Prints "listening on ADDRESS:PORT" on stdout once serving (tests read the port from it when
+// started with --port 0).
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/game/rules.h"
+#include "inference_server/inference_server.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1", "Address to listen on (0.0.0.0 for every interface)");
+ABSL_FLAG(int, port, 0, "Port to listen on (0: pick a free one and print it)");
+ABSL_FLAG(int, max_batch, 256, "Positions per batch at most (1..4096); also the request limit");
+ABSL_FLAG(int, max_queue_delay_us, 500,
+          "A batch closes when its oldest request has waited this long (microseconds)");
+ABSL_FLAG(int, batch_workers, 1, "Batches evaluated concurrently (2 overlaps host and GPU work)");
+ABSL_FLAG(int, max_in_flight_per_stream, 64, "Unanswered requests per stream before reads pause");
+ABSL_FLAG(std::string, model, "", "Model file; without it, a random-init model of --net");
+ABSL_FLAG(std::string, net, "small", "Net preset for the random-init model: tiny, small, base");
+ABSL_FLAG(uint64_t, seed, 1, "Seed of the random-init model");
+ABSL_FLAG(int, board_size, 0, "Serve only this board size (0: any size the rules allow)");
+ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N (CUDA runs bf16)");
+ABSL_FLAG(bool, null_model, false,
+          "Uniform policy and value 0 without LibTorch (to measure the transport alone)");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "zerofleet-inference-server: error: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::FlagsUsageConfig usage_config;  // --help lists this file's flags (not absl's)
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "inference_server/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
+  absl::SetProgramUsageMessage(
+      "zerofleet-inference-server [--port P] [--model FILE | --net tiny|small|base | "
+      "--null-model] [--max-batch N] [--max-queue-delay-us U]: evaluates leaf batches for "
+      "zerofleet actors over gRPC");
+  std::vector<std::string> normalised(argv, argv + argc);  // --max-batch == --max_batch
+  for (std::string& arg : normalised) {
+    if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-') continue;
+    for (size_t i = 2; i < std::min(arg.find('='), arg.size()); ++i) {
+      if (arg[i] == '-') arg[i] = '_';
+    }
+  }
+  std::vector<char*> args;
+  for (std::string& arg : normalised) args.push_back(arg.data());
+  const std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (rest.size() > 1) return Fail(absl::StrCat("unexpected argument '", rest[1], "'"));
+
+  const int board_size = absl::GetFlag(FLAGS_board_size);
+  if (board_size != 0 && (board_size < 3 || board_size > zf::kMaxBoardSize)) {
+    return Fail(
+        absl::StrCat("--board-size ", board_size, " out of range: 0 or 3..", zf::kMaxBoardSize));
+  }
+  const int delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
+  if (delay_us < 0) return Fail(absl::StrCat("--max-queue-delay-us ", delay_us, " is negative"));
+
+  // SIGINT/SIGTERM are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  zf::ServedModelOptions model_options;
+  model_options.null_model = absl::GetFlag(FLAGS_null_model);
+  model_options.model_path = absl::GetFlag(FLAGS_model);
+  model_options.net = absl::GetFlag(FLAGS_net);
+  model_options.seed = absl::GetFlag(FLAGS_seed);
+  model_options.device = absl::GetFlag(FLAGS_device);
+  absl::StatusOr<zf::ServedModel> model = zf::LoadServedModel(model_options);
+  if (!model.ok()) return Fail(std::string(model.status().message()));
+
+  zf::InferenceServerOptions options;
+  options.address = absl::GetFlag(FLAGS_address);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.batcher.max_batch = absl::GetFlag(FLAGS_max_batch);
+  options.batcher.max_queue_delay = absl::Microseconds(delay_us);
+  options.batcher.workers = absl::GetFlag(FLAGS_batch_workers);
+  options.service.max_in_flight_per_stream = absl::GetFlag(FLAGS_max_in_flight_per_stream);
+  options.service.board_size = board_size;
+  absl::StatusOr<std::unique_ptr<zf::InferenceServer>> server =
+      zf::InferenceServer::Start(*std::move(model), options);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+
+  std::printf("listening on %s:%d (%s)\n", options.address.c_str(), (*server)->port(),
+              (*server)->model_description().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "zerofleet-inference-server: signal %d, shutting down\n", sig);
+  (*server)->Shutdown();
+  const zf::BatcherStats stats = (*server)->batcher_stats();
+  std::fprintf(stderr, "zerofleet-inference-server: %lld positions in %lld batches (mean %.1f)\n",
+               static_cast<long long>(stats.positions), static_cast<long long>(stats.batches),
+               stats.mean_batch());
+  return 0;
+}

@@ -16,6 +16,27 @@ absl::Status Bad(absl::string_view name, int64_t value, absl::string_view range)
   return absl::InvalidArgumentError(absl::StrCat(name, " = ", value, " out of range: ", range));
 }
 
+// Reports each batch's size and wall time to TrainCallbacks::on_batch. Thread-safe when the
+// inner evaluator and the callback are.
+class ObservedEvaluator : public Evaluator {
+ public:
+  ObservedEvaluator(Evaluator* inner, const std::function<void(int, double)>* on_batch)
+      : inner_(inner), on_batch_(on_batch) {}
+  absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
+                        absl::Span<float> value) override {
+    const absl::Time start = absl::Now();
+    absl::Status status = inner_->Evaluate(batch, policy, value);
+    if (status.ok()) {
+      (*on_batch_)(static_cast<int>(batch.size()), absl::ToDoubleSeconds(absl::Now() - start));
+    }
+    return status;
+  }
+
+ private:
+  Evaluator* inner_;
+  const std::function<void(int, double)>* on_batch_;
+};
+
 }  // namespace
 
 absl::Status ValidateTrainRunOptions(const TrainRunOptions& o) {
@@ -148,9 +169,12 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   absl::Status selfplay_status;
   absl::Status sink_status;
   absl::Mutex sink_mu;
+  ObservedEvaluator observed(evaluator_.get(), &callbacks.on_batch);
+  Evaluator* selfplay_evaluator = evaluator_.get();
+  if (callbacks.on_batch) selfplay_evaluator = &observed;
   std::thread selfplay_thread([&] {
     selfplay_status = RunSelfPlay(
-        selfplay, evaluator_.get(),
+        selfplay, selfplay_evaluator,
         [&](GameRecord&& game) {
           absl::StatusOr<int> added = buffer_->AddGame(game);
           if (!added.ok()) {
@@ -187,6 +211,10 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
     s.evals_per_second = stats.evaluations.load() / secs;
     s.samples_per_second = (s.step - start_step) * double{1} * batch_size / secs;
     s.avg_batch = stats.evaluations.load() / std::max<double>(1, stats.batches.load());
+    s.simulations = stats.simulations.load();
+    s.evaluations = stats.evaluations.load();
+    s.batches = stats.batches.load();
+    s.moves = stats.moves.load();
     const int64_t new_games = s.games - start_games;
     if (new_games > 0) s.eta_seconds = (target_games - s.games) * secs / new_games;
     return s;
@@ -266,9 +294,13 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
       if (absl::Status st = metrics_->Append(row); !st.ok()) log(std::string(st.message()));
     }
     if (n % options_.checkpoint_every_steps == 0) {
+      const absl::Time checkpoint_start = absl::Now();
       if (absl::Status st = SaveCheckpoint(); !st.ok()) {
         status = st;
         break;
+      }
+      if (callbacks.on_checkpoint) {
+        callbacks.on_checkpoint(absl::ToDoubleSeconds(absl::Now() - checkpoint_start));
       }
     }
   }
@@ -277,7 +309,11 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   selfplay_stop = true;
   selfplay_thread.join();
   if (callbacks.on_progress) callbacks.on_progress(snapshot());
+  const absl::Time checkpoint_start = absl::Now();
   absl::Status saved = SaveCheckpoint();
+  if (saved.ok() && callbacks.on_checkpoint) {
+    callbacks.on_checkpoint(absl::ToDoubleSeconds(absl::Now() - checkpoint_start));
+  }
   if (saved.ok()) {
     log(absl::StrCat("checkpoint at step ", trainer_->step(), ", model v", model_version_, " -> ",
                      model_path()));

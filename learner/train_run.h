@@ -66,6 +66,11 @@ struct TrainSnapshot {
   StepStats last;  // the latest training step (zeros before the first)
   double elapsed_seconds = 0;
   double eta_seconds = -1;  // < 0 when unknown
+  // Raw self-play counts since this Run started (for metrics; the rates above derive from them).
+  int64_t simulations = 0;
+  int64_t evaluations = 0;
+  int64_t batches = 0;
+  int64_t moves = 0;
 };
 
 struct TrainCallbacks {
@@ -73,6 +78,11 @@ struct TrainCallbacks {
   std::function<void(const TrainSnapshot&)> on_progress;
   // Once per finished iteration, and for notable events (resume, checkpoint, stop).
   std::function<void(const std::string& line)> on_log;
+  // Optional, for metrics. After each self-play evaluator batch: its size and wall time. Called
+  // from self-play threads, so it must be thread-safe.
+  std::function<void(int batch_size, double seconds)> on_batch;
+  // Optional, for metrics. After each checkpoint written: its wall time (learner thread).
+  std::function<void(double seconds)> on_checkpoint;
 };
 
 class TrainRun {

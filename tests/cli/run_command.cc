@@ -1,6 +1,9 @@
 #include "tests/cli/run_command.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -48,6 +51,61 @@ CommandResult RunBinary(const std::string& binary, const std::string& args,
   r.err = Slurp(dir + "/err");
   std::system(absl::StrCat("rm -rf ", dir).c_str());
   return r;
+}
+
+SpawnedProcess::SpawnedProcess(const std::string& binary, const std::vector<std::string>& args,
+                               const std::string& out_path, const std::string& err_path) {
+  const std::string path = BinDir() + "/" + binary;
+  std::vector<std::string> argv_storage = {path};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+SpawnedProcess::~SpawnedProcess() {
+  if (pid_ > 0 && !exited_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool SpawnedProcess::WaitForOutput(const std::string& path, const std::string& text,
+                                   int timeout_s) {
+  for (int i = 0; i < timeout_s * 10; ++i) {
+    if (Slurp(path).find(text) != std::string::npos) return true;
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      return false;
+    }
+    usleep(100 * 1000);
+  }
+  return false;
+}
+
+int SpawnedProcess::WaitExit(int timeout_s) {
+  for (int i = 0; i < timeout_s * 10; ++i) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+    }
+    usleep(100 * 1000);
+  }
+  return -2;
 }
 
 }  // namespace zf::testing

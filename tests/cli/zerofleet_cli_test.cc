@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "absl/strings/str_split.h"
@@ -93,18 +94,22 @@ namespace {
 // run resumes from.
 TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
   const std::string dir = ::zf::testing::TempDir();
-  const std::string run_dir = dir + "/run";
-  const std::string flags =
-      " train --preset cpu --board-size 5 --win-length 4 --sims 16 --parallel-games 8 "
-      "--games-per-iter 8 --min-positions 32 --batch-size 16 --num-iterations 100000 "
-      "--run-dir " + run_dir;
-  // `timeout --preserve-status` sends SIGTERM after 8 s and returns the program's own status.
-  const std::string cmd = "timeout --preserve-status -s TERM 8 " + ::zf::testing::BinDir() +
-                          "/zerofleet" + flags + " >" + dir + "/out 2>" + dir + "/err";
-  const int status = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "a clean stop exits 0";
-  auto again = RunBinary("zerofleet", flags + " --num-iterations 1");
+  const std::vector<std::string> flags = {
+      "train", "--preset", "cpu", "--board-size", "5", "--win-length", "4", "--sims", "16",
+      "--parallel-games", "8", "--games-per-iter", "8", "--min-positions", "32",
+      "--batch-size", "16", "--run-dir", dir + "/run"};
+  std::vector<std::string> forever = flags;
+  forever.insert(forever.end(), {"--num-iterations", "100000"});
+  {
+    ::zf::testing::SpawnedProcess train("zerofleet", forever, dir + "/out", dir + "/err");
+    // Signal only once it is training (a loaded machine can take seconds to start).
+    ASSERT_TRUE(train.WaitForOutput(dir + "/err", "iter 1/", 120)) << "training never started";
+    ASSERT_EQ(kill(train.pid(), SIGTERM), 0);
+    EXPECT_EQ(train.WaitExit(120), 0) << "a clean stop exits 0";
+  }
+  std::string args;
+  for (const auto& f : flags) args += " " + f;
+  auto again = RunBinary("zerofleet", args + " --num-iterations 1");
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.err, HasSubstr("resumed from step"));
   EXPECT_THAT(again.err, HasSubstr("checkpoint at step"));

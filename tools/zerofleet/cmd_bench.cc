@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/game/game_state.h"
+#include "tools/zerofleet/bench_nn.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 
@@ -119,16 +120,22 @@ int BenchRules(double seconds, bool json) {
 
 }  // namespace
 
+int BenchTransport(double seconds, bool json);  // cmd_bench_transport.cc
+
 int RunBenchCommand(const std::vector<std::string>& args) {
   const double seconds = absl::GetFlag(FLAGS_seconds);
   if (!(seconds > 0 && seconds <= 3600)) {
     return Fail(absl::StrCat("--seconds = ", seconds, " out of range: (0, 3600]"));
   }
   const bool json = absl::GetFlag(FLAGS_json);
-  if (args.size() != 1) return Fail("bench needs one of: search, rules");
+  if (args.size() != 1) return Fail("bench needs one of: search, rules, nn, selfplay, transport");
   if (args[0] == "search") return BenchSearch(seconds, json);
   if (args[0] == "rules") return BenchRules(seconds, json);
-  return Fail(absl::StrCat("unknown benchmark '", args[0], "' (search, rules)"));
+  if (args[0] == "transport") return BenchTransport(seconds, json);
+  if (args[0] == "nn") return BenchNn(seconds, json);
+  if (args[0] == "selfplay") return BenchSelfPlay(seconds, json);
+  return Fail(absl::StrCat("unknown benchmark '", args[0],
+                           "' (search, rules, nn, selfplay, transport)"));
 }
 
 }  // namespace zf::cli

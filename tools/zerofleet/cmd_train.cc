@@ -1,6 +1,5 @@
 // `zerofleet train`: the all-in-one trainer (self-play + learner in one process).
 // Ctrl-C (SIGINT) or SIGTERM stops cleanly with a checkpoint; a second one exits at once.
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +10,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/zerofleet_metrics.h"
 #include "common/nn/torch_evaluator.h"
 #include "common/util/progress.h"
 #include "learner/train_run.h"
@@ -35,6 +37,9 @@ ABSL_FLAG(int64_t, buffer_size, 500000, "Replay buffer capacity in positions (FI
 ABSL_FLAG(int, publish_every, 20, "Training steps between new weights for self-play");
 ABSL_FLAG(int, checkpoint_every, 500, "Training steps between checkpoints");
 ABSL_FLAG(std::string, precision, "auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16");
+ABSL_FLAG(int, metrics_port, 0, "Serve Prometheus metrics on this port at /metrics; 0 = off");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1",
+          "Address for --metrics-port (0.0.0.0 to be scraped from other hosts)");
 
 namespace zf::cli {
 namespace {
@@ -57,8 +62,10 @@ void ApplyPreset(const std::string& preset) {
   } else {
     absl::SetFlag(&FLAGS_net, "tiny");
     absl::SetFlag(&FLAGS_sims, 100);
+    // Torch runs one intra-op thread here; two self-play threads keep both cores busy
+    // (`zerofleet bench selfplay`: 2x the evals/s of one thread on a 2-core machine).
     absl::SetFlag(&FLAGS_parallel_games, 32);
-    absl::SetFlag(&FLAGS_threads, 1);
+    absl::SetFlag(&FLAGS_threads, 2);
     absl::SetFlag(&FLAGS_batch_size, 256);
     absl::SetFlag(&FLAGS_games_per_iter, 16);
     absl::SetFlag(&FLAGS_min_positions, 1000);
@@ -66,21 +73,32 @@ void ApplyPreset(const std::string& preset) {
   }
 }
 
-// Waits for SIGINT/SIGTERM on its own thread (they are blocked everywhere else) and raises
-// `stop`; a second signal ends the process at once.
+// Turns SIGINT/SIGTERM into `stop`; a second signal ends the process at once.
+//
+// A handler (not sigwait with the signals blocked) because some threads exist before main
+// (OpenBLAS starts its workers when the library loads) and cannot be given a blocked mask: a
+// signal delivered to one of them would otherwise kill the process. The handler only bumps a
+// lock-free counter, which is async-signal-safe; a watcher thread relays it to `stop`.
+std::atomic<int> signals_received{0};  // the one piece of process-wide state a handler needs
+
+void OnStopSignal(int) {
+  if (signals_received.fetch_add(1) >= 1) _exit(130);
+  static const char kMsg[] = "\nzerofleet: stopping after the current step (again to quit now)\n";
+  (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+}
+
 class SignalWatcher {
  public:
   explicit SignalWatcher(std::atomic<bool>* stop) : stop_(stop) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    struct sigaction action = {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
     thread_ = std::thread([this] {
-      const timespec tick = {0, 200 * 1000 * 1000};
       while (!done_.load()) {
-        if (sigtimedwait(&set_, nullptr, &tick) < 0) continue;
-        if (stop_->exchange(true)) _exit(130);
-        std::fprintf(stderr, "\nzerofleet: stopping after the current step (again to quit now)\n");
+        if (signals_received.load() > 0) stop_->store(true);
+        absl::SleepFor(absl::Milliseconds(50));
       }
     });
   }
@@ -92,8 +110,51 @@ class SignalWatcher {
  private:
   std::atomic<bool>* stop_;
   std::atomic<bool> done_{false};
-  sigset_t set_;
   std::thread thread_;
+};
+
+// --- Prometheus metrics (--metrics-port) ---------------------------------------------------
+// Fed by TrainRun's callbacks. Counters count what this process did: the snapshot's totals
+// (cumulative over a resumed run) are taken relative to where this process started.
+class TrainMetrics {
+ public:
+  TrainMetrics(std::shared_ptr<prometheus::Registry> registry, TrainRun& run, int batch_size)
+      : selfplay_(registry),
+        inference_(registry),
+        learner_(registry),
+        start_games_(run.buffer().games_added()),
+        start_step_(run.trainer().step()),
+        batch_size_(batch_size) {
+    learner_.model_version.Set(static_cast<double>(run.model_version()));
+  }
+
+  // From on_progress (learner thread only).
+  void Update(const TrainSnapshot& s) {
+    AdvanceCounterTo(selfplay_.simulations, static_cast<double>(s.simulations));
+    AdvanceCounterTo(selfplay_.moves, static_cast<double>(s.moves));
+    AdvanceCounterTo(selfplay_.games, static_cast<double>(s.games - start_games_));
+    AdvanceCounterTo(learner_.games_received, static_cast<double>(s.games - start_games_));
+    AdvanceCounterTo(learner_.train_steps, static_cast<double>(s.step - start_step_));
+    AdvanceCounterTo(learner_.samples_trained,
+                     static_cast<double>((s.step - start_step_) * batch_size_));
+    learner_.buffer_positions.Set(static_cast<double>(s.buffer_size));
+    learner_.model_version.Set(static_cast<double>(s.model_version));
+    if (s.last.step > 0) {
+      learner_.SetStep(s.last.policy_loss, s.last.value_loss, s.last.policy_entropy, s.last.lr);
+    }
+  }
+  // From on_batch (self-play threads; the set is thread-safe).
+  void ObserveBatch(int size, double seconds) { inference_.ObserveBatch(size, seconds); }
+  // From on_checkpoint.
+  void ObserveCheckpoint(double seconds) { learner_.checkpoint_seconds.Observe(seconds); }
+
+ private:
+  SelfPlayMetricSet selfplay_;
+  InferenceMetricSet inference_;
+  LearnerMetricSet learner_;
+  const int64_t start_games_;
+  const int64_t start_step_;
+  const int batch_size_;
 };
 
 }  // namespace
@@ -112,6 +173,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   const std::string preset = absl::GetFlag(FLAGS_preset);
   if (preset != "auto" && preset != "cpu" && preset != "gpu") {
     return Fail(absl::StrCat("--preset: unknown preset '", preset, "' (auto, cpu, gpu)"));
+  }
+  if (const int port = absl::GetFlag(FLAGS_metrics_port); port < 0 || port > 65535) {
+    return Fail(absl::StrCat("--metrics-port: ", port, " out of range: 0 (off) or 1..65535"));
   }
   TrainRunOptions o;
   absl::StatusOr<SelfPlayOptions> selfplay = SelfPlayOptionsFromFlags();
@@ -156,8 +220,25 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       o.selfplay.parallel_games, o.trainer.batch_size, (*run)->evaluator().device().str(),
       o.run_dir));
   TrainCallbacks callbacks;
+  // Metrics server: after the signal watcher, so its threads keep SIGINT/SIGTERM blocked.
+  std::unique_ptr<TrainMetrics> metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (const int port = absl::GetFlag(FLAGS_metrics_port); port != 0) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    metrics = std::make_unique<TrainMetrics>(registry, **run, o.trainer.batch_size);
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
+        MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), port}, registry);
+    if (!server.ok()) return Fail(absl::StrCat("--metrics-port: ", server.status().message()));
+    metrics_server = *std::move(server);
+    progress.Log(absl::StrCat("metrics: ", metrics_server->url()));
+    callbacks.on_batch = [m = metrics.get()](int size, double secs) {
+      m->ObserveBatch(size, secs);
+    };
+    callbacks.on_checkpoint = [m = metrics.get()](double secs) { m->ObserveCheckpoint(secs); };
+  }
   callbacks.on_log = [&](const std::string& line) { progress.Log(line); };
   callbacks.on_progress = [&](const TrainSnapshot& s) {
+    if (metrics != nullptr) metrics->Update(s);
     progress.Update(absl::StrFormat(
         "iter %d/%d | games %d | step %d | sims/s %.0f | evals/s %.0f | loss p %.3f v %.3f | "
         "ETA %s",

@@ -25,7 +25,8 @@ const std::vector<Command>& Commands() {
     std::vector<std::string> train_flags = {
         "run_dir", "preset", "net", "device", "batch_size", "games_per_iter", "num_iterations",
         "optimizer", "lr", "weight_decay", "warmup_steps", "replay_ratio", "min_positions",
-        "buffer_size", "publish_every", "checkpoint_every", "precision"};
+        "buffer_size", "publish_every", "checkpoint_every", "precision", "metrics_port",
+        "metrics_address"};
     for (const auto& f : RuleFlags()) train_flags.push_back(f);
     for (const auto& f : SearchFlags()) train_flags.push_back(f);
     c->push_back({"train", "train a model: self-play and learning in one process (resumable)",
@@ -52,9 +53,14 @@ const std::vector<Command>& Commands() {
                   "zerofleet evaluate --model1 A --model2 B|random|uniform [--games N] "
                   "[--sims S] [--opponent-cmd ENGINE]",
                   evaluate_flags, RunEvaluateCommand});
-    c->push_back({"bench", "measure this machine: `bench search` or `bench rules`",
-                  "zerofleet bench search|rules [--json] [--seconds S]",
-                  {"json", "seconds"},
+    std::vector<std::string> bench_flags = {"json", "seconds", "nets", "device"};
+    for (const auto& f : RuleFlags()) bench_flags.push_back(f);
+    for (const auto& f : SearchFlags()) bench_flags.push_back(f);
+    c->push_back({"bench",
+                  "measure this machine: search (tree alone), rules, nn (network alone), "
+                  "selfplay (with the network, vs its ceiling), transport (gRPC inference server)",
+                  "zerofleet bench search|rules|nn|selfplay|transport [--json] [--seconds S]",
+                  bench_flags,
                   RunBenchCommand});
     return c;
   }();

@@ -225,11 +225,9 @@ std::string ReplayBuffer::Serialize() const {
 absl::Status ReplayBuffer::Deserialize(absl::string_view bytes) {
   if (bytes.size() < 4 + 4 + 8 + 8 + 1 + 8 + 4) return Corrupt("truncated header");
   if (bytes.substr(0, 4) != absl::string_view(kMagic, 4)) return Corrupt("bad magic");
-  const absl::string_view body = bytes.substr(0, bytes.size() - 4);
-  ByteReader crc_reader(bytes.substr(bytes.size() - 4));
-  uint32_t crc = 0;
-  crc_reader.U32(&crc);
-  if (Crc32(body) != crc) return Corrupt("checksum mismatch (truncated or corrupt)");
+  const std::optional<absl::string_view> verified = VerifyTrailingCrc32(bytes);
+  if (!verified) return Corrupt("checksum mismatch (truncated or corrupt)");
+  const absl::string_view body = *verified;
   ByteReader r(body.substr(4));
   uint32_t version;
   uint64_t total_added, games_added, count;

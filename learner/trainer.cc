@@ -59,11 +59,9 @@ absl::StatusOr<StateHeader> ParseState(absl::string_view bytes) {
   if (bytes.size() < 8 || bytes.substr(0, 4) != absl::string_view(kMagic, 4)) {
     return Corrupt("bad magic (not a trainer state)");
   }
-  const absl::string_view body = bytes.substr(0, bytes.size() - 4);
-  ByteReader crc_reader(bytes.substr(bytes.size() - 4));
-  uint32_t crc = 0;
-  crc_reader.U32(&crc);
-  if (Crc32(body) != crc) return Corrupt("checksum mismatch (truncated or corrupt)");
+  const std::optional<absl::string_view> verified = VerifyTrailingCrc32(bytes);
+  if (!verified) return Corrupt("checksum mismatch (truncated or corrupt)");
+  const absl::string_view body = *verified;
   ByteReader r(body.substr(4));
   uint32_t version;
   if (!r.U32(&version)) return Corrupt("truncated");

@@ -163,12 +163,7 @@ absl::StatusOr<LoadedModel> DeserializeModel(absl::string_view bytes,
                               kHeaderSize + weights_size + kCrcSize));
   }
   // 2. Checksum over everything before it.
-  ByteReader crc_reader(bytes.substr(bytes.size() - kCrcSize));
-  uint32_t stored_crc = 0;
-  crc_reader.U32(&stored_crc);
-  if (Crc32(bytes.substr(0, bytes.size() - kCrcSize)) != stored_crc) {
-    return error("checksum mismatch (corrupt file)");
-  }
+  if (!VerifyTrailingCrc32(bytes)) return error("checksum mismatch (corrupt file)");
   if (absl::Status s = ValidateNetConfig(c); !s.ok()) {
     return error(absl::StrCat("bad architecture: ", s.message()));
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/hash.h"
 
 namespace zf {
 
@@ -48,31 +49,22 @@ absl::Status UniformEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
   return absl::OkStatus();
 }
 
-namespace {
-uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-}  // namespace
-
 absl::Status SeededTestEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
                                            absl::Span<float> policy, absl::Span<float> value) {
   if (absl::Status s = CheckEvaluateArgs(batch, policy, value); !s.ok()) return s;
   float logits[kMaxPoints];
   for (size_t i = 0; i < batch.size(); ++i) {
     const EncodedPosition& pos = batch[i];
-    uint64_t h = Mix(seed_);
-    // Chained, not Mix(a) ^ Mix(b): that cancels to 0 on an empty word and lost the seed.
-    for (int w = 0; w < kPlaneWords; ++w) h = Mix(Mix(h ^ pos.own[w]) + pos.opp[w]);
+    uint64_t h = SplitMix64(seed_);
+    // Chained, not SplitMix64(a) ^ SplitMix64(b): that cancels to 0 on an empty word and lost the seed.
+    for (int w = 0; w < kPlaneWords; ++w) h = SplitMix64(SplitMix64(h ^ pos.own[w]) + pos.opp[w]);
     const int points = pos.size * pos.size;
     for (int p = 0; p < points; ++p) {
-      logits[p] = static_cast<float>(Mix(h + p) >> 40) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
+      logits[p] = static_cast<float>(SplitMix64(h + p) >> 40) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
     }
     MaskedSoftmax(pos, absl::MakeConstSpan(logits, points),
                   policy.subspan(i * points, points));
-    value[i] = static_cast<float>(Mix(h ^ 0x5bd1e995) >> 40) / static_cast<float>(1 << 24) - 0.5f;
+    value[i] = static_cast<float>(SplitMix64(h ^ 0x5bd1e995) >> 40) / static_cast<float>(1 << 24) - 0.5f;
   }
   return absl::OkStatus();
 }

@@ -8,16 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/search/search_tree.h"
+#include "common/util/hash.h"
 
 namespace zf {
 namespace {
-
-uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // One game in flight.
 struct Slot {
@@ -39,7 +33,7 @@ class Driver {
       : options_(options), evaluator_(evaluator), sink_(sink), stats_(stats),
         games_started_(games_started), points_(options.rules.num_points()) {
     for (int i = 0; i < games; ++i) {
-      slots_.push_back(std::make_unique<Slot>(options.search, SplitMix(seed + i)));
+      slots_.push_back(std::make_unique<Slot>(options.search, SplitMix64(seed + i)));
       slots_.back()->leaves.resize(options.search.leaves_per_game);
     }
     const size_t max_batch = size_t(games) * options.search.leaves_per_game;
@@ -116,7 +110,7 @@ class Driver {
     }
     slot.active = true;
     slot.record = GameRecord{};
-    slot.record.id = SplitMix(options_.seed * 0x100000001b3ull + static_cast<uint64_t>(index));
+    slot.record.id = SplitMix64(options_.seed * 0x100000001b3ull + static_cast<uint64_t>(index));
     slot.record.rules = options_.rules;
     slot.tree.Reset(GameState(options_.rules));
     StartMove(slot);
@@ -195,7 +189,7 @@ absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator,
   std::vector<std::unique_ptr<Driver>> drivers;
   for (int t = 0; t < threads; ++t) {
     const int games = options.parallel_games / threads + (t < options.parallel_games % threads);
-    drivers.push_back(std::make_unique<Driver>(options, games, SplitMix(options.seed) + 7919 * t,
+    drivers.push_back(std::make_unique<Driver>(options, games, SplitMix64(options.seed) + 7919 * t,
                                                evaluator, sink, stats, &games_started));
   }
   if (threads == 1) return drivers[0]->Run(stop);

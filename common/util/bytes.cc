@@ -94,4 +94,13 @@ uint32_t Crc32(absl::string_view data) {
   return static_cast<uint32_t>(crc);
 }
 
+std::optional<absl::string_view> VerifyTrailingCrc32(absl::string_view blob) {
+  if (blob.size() < 4) return std::nullopt;
+  const absl::string_view body = blob.substr(0, blob.size() - 4);
+  uint32_t stored = 0;
+  ByteReader(blob.substr(blob.size() - 4)).U32(&stored);
+  if (Crc32(body) != stored) return std::nullopt;
+  return body;
+}
+
 }  // namespace zf

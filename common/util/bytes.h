@@ -7,6 +7,7 @@
 #define ZEROFLEET_COMMON_UTIL_BYTES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -58,6 +59,10 @@ class ByteReader {
 
 // CRC-32 (zlib's polynomial) of `data`.
 uint32_t Crc32(absl::string_view data);
+
+// For blobs laid out as  body | u32 crc32(body):  the body if the checksum matches (and the
+// blob holds at least the checksum), nullopt otherwise.
+std::optional<absl::string_view> VerifyTrailingCrc32(absl::string_view blob);
 
 }  // namespace zf
 

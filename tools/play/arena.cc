@@ -6,16 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/util/hash.h"
 
 namespace zf::play {
 namespace {
-
-uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // One game in flight.
 struct Slot {
@@ -138,7 +132,7 @@ class Arena {
     slot.game.record.id = static_cast<uint64_t>(index);
     slot.game.record.rules = options_.rules;
     slot.state = GameState(options_.rules);
-    slot.rng.seed(SplitMix(options_.seed ^ SplitMix(static_cast<uint64_t>(index))));
+    slot.rng.seed(SplitMix64(options_.seed ^ SplitMix64(static_cast<uint64_t>(index))));
     if (!options_.openings.empty()) {
       slot.game.opening =
           static_cast<int>((index / 2) % static_cast<int64_t>(options_.openings.size()));
@@ -158,7 +152,7 @@ class Arena {
       const ArenaPlayer& player = *players_[p];
       if (player.kind == PlayerKind::kSearch) {
         SearchRunnerOptions o = player.search;
-        o.seed = SplitMix(o.seed + 2 * static_cast<uint64_t>(index) + p);
+        o.seed = SplitMix64(o.seed + 2 * static_cast<uint64_t>(index) + p);
         slot.runner[p] = std::make_unique<SearchRunner>(o, player.evaluator);
         slot.runner[p]->Reset(slot.state);
       } else if (player.kind == PlayerKind::kEngine) {

@@ -246,12 +246,18 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
     if (iteration > last_iteration) {
       last_iteration = iteration;
       const TrainSnapshot s = snapshot();
+      // Before the first step there are no losses to show: say what training waits for.
+      const std::string training =
+          s.step > 0 ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g",
+                                       last.policy_loss, last.value_loss, last.policy_entropy,
+                                       last.lr)
+                     : absl::StrFormat("training starts at %d positions",
+                                       options_.ratio.min_positions);
       log(absl::StrFormat(
-          "iter %d/%d games %d positions %d step %d | loss policy %.3f value %.3f entropy %.3f "
-          "lr %.4g | sims/s %.0f evals/s %.0f batch %.0f | buffer %d | model v%d",
-          s.iteration, s.num_iterations, s.games, s.positions, s.step, last.policy_loss,
-          last.value_loss, last.policy_entropy, last.lr, s.sims_per_second, s.evals_per_second,
-          s.avg_batch, s.buffer_size, s.model_version));
+          "iter %d/%d games %d positions %d step %d | %s | sims/s %.0f evals/s %.0f batch %.0f "
+          "| buffer %d | model v%d",
+          s.iteration, s.num_iterations, s.games, s.positions, s.step, training,
+          s.sims_per_second, s.evals_per_second, s.avg_batch, s.buffer_size, s.model_version));
     }
     if (games_now >= target_games) break;
     if (AllowedSteps(options_.ratio, trainer_->step() * batch_size, buffer_->total_added(),

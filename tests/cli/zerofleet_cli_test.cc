@@ -7,7 +7,8 @@
 
 #include "absl/strings/str_split.h"
 #include "common/game/game_record.h"
-#include "tests/cli/run_command.h"
+#include "tests/testing/process.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -63,8 +64,9 @@ TEST(ZerofleetCli, UnknownCommandFails) {
 }
 
 TEST(ZerofleetCli, SelfPlayPrintsAGameAndWritesRecords) {
-  const std::string dir = ::zf::testing::TempDir();
-  const std::string path = dir + "/games.zfgr";
+  const ::zf::testing::ScopedTempDir dir("zf_cli_selfplay_");
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.Path("games.zfgr");
   auto r = RunBinary("zerofleet", "selfplay --games 3 --parallel-games 3 --board-size 7 "
                                   "--win-length 4 --sims 50 --out " + path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -93,19 +95,26 @@ namespace {
 // SIGTERM in the middle of training stops cleanly (exit 0) with a checkpoint that the next
 // run resumes from.
 TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
-  const std::string dir = ::zf::testing::TempDir();
+  const ::zf::testing::ScopedTempDir dir("zf_cli_train_");
+  ASSERT_FALSE(dir.path().empty());
   const std::vector<std::string> flags = {
       "train", "--preset", "cpu", "--board-size", "5", "--win-length", "4", "--sims", "16",
       "--parallel-games", "8", "--games-per-iter", "8", "--min-positions", "32",
-      "--batch-size", "16", "--run-dir", dir + "/run"};
-  std::vector<std::string> forever = flags;
+      "--batch-size", "16", "--run-dir", dir.Path("run")};
+  std::vector<std::string> forever = {::zf::testing::BinDir() + "/zerofleet"};
+  forever.insert(forever.end(), flags.begin(), flags.end());
   forever.insert(forever.end(), {"--num-iterations", "100000"});
   {
-    ::zf::testing::SpawnedProcess train("zerofleet", forever, dir + "/out", dir + "/err");
+    using ::zf::testing::ChildProcess;
+    std::unique_ptr<ChildProcess> train =
+        ChildProcess::Start(forever, dir.Path("out"), dir.Path("err"));
+    ASSERT_NE(train, nullptr);
     // Signal only once it is training (a loaded machine can take seconds to start).
-    ASSERT_TRUE(train.WaitForOutput(dir + "/err", "iter 1/", 120)) << "training never started";
-    ASSERT_EQ(kill(train.pid(), SIGTERM), 0);
-    EXPECT_EQ(train.WaitExit(120), 0) << "a clean stop exits 0";
+    ASSERT_TRUE(train->WaitForOutput(ChildProcess::Stream::kStderr, "iter 1/",
+                                     absl::Seconds(120)))
+        << "training never started";
+    ASSERT_EQ(kill(train->pid(), SIGTERM), 0);
+    EXPECT_EQ(train->WaitExit(absl::Seconds(120)), 0) << "a clean stop exits 0";
   }
   std::string args;
   for (const auto& f : flags) args += " " + f;

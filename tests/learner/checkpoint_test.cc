@@ -1,20 +1,13 @@
 #include "learner/checkpoint.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 
 #include "common/util/file_io.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
-
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "/zf_ckpt_XXXXXX";
-  EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
 
 CheckpointState StateAt(int64_t step) {
   CheckpointState s;
@@ -65,7 +58,9 @@ TEST(CheckpointFormatTest, RngRoundTrip) {
 }
 
 TEST(CheckpointManagerTest, SavesKeepsLastKAndLoadsLatest) {
-  const std::string run = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_ckpt_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.path();
   CheckpointManager manager(run, CheckpointOptions{3});
   EXPECT_EQ(manager.LoadLatest().status().code(), absl::StatusCode::kNotFound);
   for (int64_t step = 100; step <= 600; step += 100) {
@@ -93,7 +88,9 @@ TEST(CheckpointManagerTest, SavesKeepsLastKAndLoadsLatest) {
 }
 
 TEST(CheckpointManagerTest, CorruptLatestIsReportedAndThePreviousOneUsed) {
-  const std::string run = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_ckpt_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.path();
   CheckpointManager manager(run);
   for (int64_t step : {10, 20, 30}) ASSERT_TRUE(manager.Save(StateAt(step)).ok());
   const std::string newest = run + "/checkpoints/ckpt-000000030.zfc";
@@ -126,7 +123,9 @@ TEST(CheckpointManagerTest, CorruptLatestIsReportedAndThePreviousOneUsed) {
 }
 
 TEST(CheckpointManagerTest, MissingOrBadPointerFallsBackToNewestFile) {
-  const std::string run = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_ckpt_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.path();
   CheckpointManager manager(run);
   for (int64_t step : {1, 2}) ASSERT_TRUE(manager.Save(StateAt(step)).ok());
   std::filesystem::remove(run + "/checkpoints/latest");
@@ -150,7 +149,9 @@ TEST(CheckpointManagerTest, MissingOrBadPointerFallsBackToNewestFile) {
 }
 
 TEST(CheckpointManagerTest, AFileWithTheWrongStepIsRejected) {
-  const std::string run = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_ckpt_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.path();
   CheckpointManager manager(run);
   ASSERT_TRUE(manager.Save(StateAt(5)).ok());
   ASSERT_TRUE(manager.Save(StateAt(6)).ok());
@@ -165,7 +166,9 @@ TEST(CheckpointManagerTest, AFileWithTheWrongStepIsRejected) {
 }
 
 TEST(CheckpointManagerTest, SavingAfterResumingFromAnOlderOneDropsTheAbandonedFuture) {
-  const std::string run = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_ckpt_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.path();
   CheckpointManager manager(run, CheckpointOptions{5});
   for (int64_t step : {100, 200, 300}) ASSERT_TRUE(manager.Save(StateAt(step)).ok());
   ASSERT_TRUE(manager.Save(StateAt(250)).ok());  // resumed from 200

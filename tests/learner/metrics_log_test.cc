@@ -1,21 +1,15 @@
 #include "learner/metrics_log.h"
 
-#include <stdlib.h>
 
 #include <cmath>
 
 #include "absl/strings/str_split.h"
 #include "common/util/file_io.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
-
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "/zf_metrics_XXXXXX";
-  EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
 
 std::vector<std::string> Lines(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
@@ -31,7 +25,9 @@ TEST(JsonLineTest, FormatsValues) {
 }
 
 TEST(MetricsLogTest, AppendsOneObjectPerLineAcrossReopens) {
-  const std::string run = MakeTempDir() + "/run";
+  const ::zf::testing::ScopedTempDir temp_dir("zf_metrics_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.Path("run");
   {
     auto log = MetricsLog::Open(run, MetricsLogOptions{2, absl::Seconds(30)});
     ASSERT_TRUE(log.ok()) << log.status();
@@ -64,7 +60,9 @@ TEST(MetricsLogTest, AppendsOneObjectPerLineAcrossReopens) {
 }
 
 TEST(MetricsLogTest, APartialLineFromACrashIsEnded) {
-  const std::string run = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_metrics_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run = temp_dir.path();
   ASSERT_TRUE(WriteFileAtomically(run + "/metrics.jsonl", "{\"step\":1}\n{\"step\":2,\"lo").ok());
   auto log = MetricsLog::Open(run);
   ASSERT_TRUE(log.ok());

@@ -1,11 +1,11 @@
 // Stop-and-resume through a checkpoint file gives the same training as never stopping.
-#include <stdlib.h>
 
 #include "gtest/gtest.h"
 #include "learner/checkpoint.h"
 #include "learner/replay_buffer.h"
 #include "learner/trainer.h"
 #include "tests/learner/test_records.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -41,12 +41,6 @@ void Train(TrainingRun* run, const std::vector<GameRecord>& games, int from, int
   }
 }
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "/zf_resume_XXXXXX";
-  EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
-
 class ResumeTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ResumeTest, ResumedTrainingEqualsUninterruptedTraining) {
@@ -72,7 +66,9 @@ TEST_P(ResumeTest, ResumedTrainingEqualsUninterruptedTraining) {
   ASSERT_EQ(straight.stats.size(), static_cast<size_t>(kSteps));
 
   // Stopped at kStopAt, checkpointed to disk, everything destroyed, then resumed.
-  const std::string run_dir = MakeTempDir();
+  const ::zf::testing::ScopedTempDir temp_dir("zf_resume_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string run_dir = temp_dir.path();
   {
     TrainingRun first;
     first.trainer = *Trainer::Create(config, options);

@@ -4,7 +4,6 @@
 #define ZEROFLEET_TESTS_METRICS_PROMTOOL_H_
 
 #include <string>
-#include <utility>
 
 namespace zf::testing {
 
@@ -18,22 +17,6 @@ struct PromtoolResult {
 
 // `text` is written to a file in `dir` and piped to `promtool check metrics`.
 PromtoolResult CheckMetrics(const std::string& text, const std::string& dir);
-
-// A fresh directory under $TEST_TMPDIR or /tmp.
-std::string MakeTempDir(const std::string& prefix);
-
-// Removes a directory tree when it goes out of scope (declare it before the processes that
-// write into it, so they are stopped first).
-class TempDirRemover {
- public:
-  explicit TempDirRemover(std::string dir) : dir_(std::move(dir)) {}
-  ~TempDirRemover();
-  TempDirRemover(const TempDirRemover&) = delete;
-  TempDirRemover& operator=(const TempDirRemover&) = delete;
-
- private:
-  std::string dir_;
-};
 
 }  // namespace zf::testing
 

@@ -25,8 +25,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "tests/metrics/child_process.h"
 #include "tests/metrics/promtool.h"
+#include "tests/testing/process.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf::testing {
 namespace {
@@ -128,9 +129,10 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
   ASSERT_FALSE(panels.empty());
 
   // 2. zerofleet train with metrics, and Prometheus scraping it every second.
-  const std::string dir = MakeTempDir("zf_train_prometheus_");
+  // Declared before the processes, so they are stopped before it is removed.
+  const ScopedTempDir temp_dir("zf_train_prometheus_");
+  const std::string& dir = temp_dir.path();
   ASSERT_FALSE(dir.empty());
-  const TempDirRemover remove_dir(dir);
   const int train_port = FreeLoopbackPort();
   const int prometheus_port = FreeLoopbackPort();
   ASSERT_GT(train_port, 0);
@@ -142,7 +144,7 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
        "--preset", "cpu", "--sims", "16", "--games-per-iter", "8", "--num-iterations", "1000",
        "--min-positions", "100", "--batch-size", "32", "--checkpoint-every", "5",
        "--run-dir", dir + "/run", "--metrics-port", absl::StrCat(train_port)},
-      dir + "/train.log");
+      dir + "/train.log", dir + "/train.log");
   // clang-format on
   ASSERT_NE(train, nullptr);
   std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
@@ -154,7 +156,7 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
       {kPrometheus, "--config.file=" + dir + "/prometheus.yml",
        "--storage.tsdb.path=" + dir + "/tsdb",
        absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port), "--log.level=warn"},
-      dir + "/prometheus.log");
+      dir + "/prometheus.log", dir + "/prometheus.log");
   ASSERT_NE(prometheus, nullptr);
 
   // 3. Wait until the run has trained and checkpointed (so every learner metric is real).

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 #include "tests/metrics/promtool.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -92,10 +93,9 @@ TEST(ZerofleetMetricsTest, PromtoolAcceptsEverySet) {
   inference.ObserveBatch(8, 0.001);
   learner.SetStep(1.5, 0.5, 2.0, 0.02);
   learner.checkpoint_seconds.Observe(0.3);
-  const std::string dir = testing::MakeTempDir("zf_promtool_");
-  ASSERT_FALSE(dir.empty());
-  const testing::TempDirRemover remove_dir(dir);
-  const testing::PromtoolResult result = testing::CheckMetrics(Text(*registry), dir);
+  const testing::ScopedTempDir dir("zf_promtool_");
+  ASSERT_FALSE(dir.path().empty());
+  const testing::PromtoolResult result = testing::CheckMetrics(Text(*registry), dir.path());
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 

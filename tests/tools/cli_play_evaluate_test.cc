@@ -11,6 +11,7 @@
 #include "common/game/game_record.h"
 #include "common/util/file_io.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 #include "tools/play/psq.h"
 
 namespace zf::play {
@@ -67,9 +68,9 @@ TEST_F(ZerofleetCliTest, PlayEndOfInputAndBadFlags) {
 }
 
 TEST_F(ZerofleetCliTest, EvaluateUniformAgainstRandom) {
-  char tmpl[] = "/tmp/zf_evaluate_XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  const ::zf::testing::ScopedTempDir temp_dir("zf_evaluate_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string& dir = temp_dir.path();
   const CliRun r = Zerofleet(absl::StrCat(
       "evaluate --model1 uniform --model2 random --board-size 9 --games 12 --sims 60 ",
       "--parallel-games 6 --json --save ", dir, "/games.zfgr --psq-dir ", dir, "/psq"));
@@ -92,11 +93,7 @@ TEST_F(ZerofleetCliTest, EvaluateUniformAgainstRandom) {
     for (size_t m = 0; m < psq->moves.size(); ++m)
       EXPECT_EQ(psq->moves[m], (*records)[i - 1].moves[m].move);
     EXPECT_EQ(psq->black_name, i % 2 == 1 ? "uniform" : "random");
-    std::remove((dir + name).c_str());
   }
-  std::remove((dir + "/games.zfgr").c_str());
-  rmdir((dir + "/psq").c_str());
-  rmdir(dir.c_str());
 }
 
 TEST_F(ZerofleetCliTest, EvaluateWithSprtAndBadFlags) {

@@ -6,6 +6,7 @@
 
 #include "common/game/notation.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 #include "tools/play/openings.h"
 #include "tools/play/player_spec.h"
 #include "tools/play/psq.h"
@@ -118,15 +119,14 @@ TEST(PlayerSpecTest, FindsTheModel) {
   EXPECT_EQ(FindModelPath({"a.model", "b.model", "/tmp"}), "a.model");
   EXPECT_EQ(FindModelPath({"", "b.model", "/tmp"}), "b.model");
   EXPECT_EQ(FindModelPath({"", "", "/nonexistent-dir"}), "");
-  std::string dir = ::testing::TempDir() + "/zf_model_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const ::zf::testing::ScopedTempDir temp_dir("zf_model_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string& dir = temp_dir.path();
   EXPECT_EQ(FindModelPath({"", "", dir}), "");
   FILE* f = std::fopen((dir + "/zerofleet.model").c_str(), "w");
   ASSERT_NE(f, nullptr);
   std::fclose(f);
   EXPECT_EQ(FindModelPath({"", "", dir}), dir + "/zerofleet.model");
-  std::remove((dir + "/zerofleet.model").c_str());
-  rmdir(dir.c_str());
   EXPECT_FALSE(ExecutableDir().empty());
 }
 

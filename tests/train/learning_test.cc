@@ -11,6 +11,7 @@
 #include "learner/train_run.h"
 #include "tools/play/arena.h"
 #include "tools/play/rating.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -113,16 +114,12 @@ TrainRunOptions SmallRun(const std::string& dir, Rules rules) {
   return o;
 }
 
-std::string FreshDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/", name, "_", getpid());
-  std::system(absl::StrCat("rm -rf ", dir).c_str());
-  return dir;
-}
-
 TEST(Learning, TicTacToeNeverLosesToMinimaxAfterTraining) {
   constexpr int kSims = 32;
   constexpr int kGamesPerColour = 20;
-  TrainRunOptions o = SmallRun(FreshDir("ttt"), Rules{3, 3, Rule::kFreestyle});
+  const ::zf::testing::ScopedTempDir temp_dir("zf_train_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  TrainRunOptions o = SmallRun(temp_dir.Path("ttt"), Rules{3, 3, Rule::kFreestyle});
   // Minimax may open anywhere (every first move draws), so self-play explores for 4 moves.
   o.selfplay.search.simulations = 64;
   o.selfplay.search.temperature_moves = 4;
@@ -151,7 +148,9 @@ TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
   constexpr int kSims = 64;
   constexpr int kGames = 40;
   const Rules rules{7, 4, Rule::kFreestyle};
-  TrainRunOptions o = SmallRun(FreshDir("g7"), rules);
+  const ::zf::testing::ScopedTempDir temp_dir("zf_train_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  TrainRunOptions o = SmallRun(temp_dir.Path("g7"), rules);
   o.selfplay.search.simulations = 64;
   o.games_per_iteration = 100;
   o.num_iterations = 14;

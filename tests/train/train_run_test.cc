@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/nn/model_file.h"
 #include "learner/train_run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -32,14 +33,10 @@ TrainRunOptions TinyRun(const std::string& dir) {
   return o;
 }
 
-std::string FreshDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/", name, "_", getpid());
-  std::system(absl::StrCat("rm -rf ", dir).c_str());
-  return dir;
-}
-
 TEST(TrainRun, ResumesStepBufferAndVersion) {
-  const std::string dir = FreshDir("resume");
+  const ::zf::testing::ScopedTempDir temp_dir("zf_train_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string dir = temp_dir.Path("resume");
   int64_t step, version, buffer, games;
   {
     auto run = TrainRun::Create(TinyRun(dir));
@@ -76,7 +73,9 @@ TEST(TrainRun, ResumesStepBufferAndVersion) {
 }
 
 TEST(TrainRun, CorruptNewestCheckpointFallsBackToThePreviousOne) {
-  const std::string dir = FreshDir("corrupt");
+  const ::zf::testing::ScopedTempDir temp_dir("zf_train_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string dir = temp_dir.Path("corrupt");
   {
     TrainRunOptions o = TinyRun(dir);
     o.checkpoint_every_steps = 3;
@@ -110,7 +109,9 @@ TEST(TrainRun, CorruptNewestCheckpointFallsBackToThePreviousOne) {
 }
 
 TEST(TrainRun, RefusesARunDirectoryOfOtherRules) {
-  const std::string dir = FreshDir("rules");
+  const ::zf::testing::ScopedTempDir temp_dir("zf_train_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  const std::string dir = temp_dir.Path("rules");
   {
     TrainRunOptions o = TinyRun(dir);
     o.num_iterations = 1;
@@ -127,7 +128,9 @@ TEST(TrainRun, RefusesARunDirectoryOfOtherRules) {
 }
 
 TEST(TrainRun, BadOptionsNameTheField) {
-  TrainRunOptions o = TinyRun(FreshDir("bad"));
+  const ::zf::testing::ScopedTempDir temp_dir("zf_train_");
+  ASSERT_FALSE(temp_dir.path().empty());
+  TrainRunOptions o = TinyRun(temp_dir.Path("bad"));
   o.games_per_iteration = 0;
   auto run = TrainRun::Create(o);
   ASSERT_FALSE(run.ok());

@@ -1,6 +1,5 @@
 #include "common/game/game_record.h"
 
-#include <stdlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "common/util/bytes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -68,13 +68,8 @@ std::vector<GameRecord> SmallRecords(std::mt19937* rng) {
 class GameRecordFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/zf_game_record_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    ASSERT_FALSE(temp_dir_.path().empty());
+    dir_ = temp_dir_.path();
   }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   // Plain (non-atomic, no fsync) write, for the many corrupt variants. Removes the old file
@@ -101,7 +96,8 @@ class GameRecordFileTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
+  const ::zf::testing::ScopedTempDir temp_dir_{"zf_game_record_"};
+  std::string dir_;  // temp_dir_.path()
 };
 
 TEST_F(GameRecordFileTest, RoundTripsThroughDisk) {

@@ -1,6 +1,5 @@
 #include "common/nn/model_file.h"
 
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
@@ -11,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/nn/test_positions.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -35,13 +35,8 @@ PolicyValueNet TrainedLookingNet(const std::string& preset, uint64_t seed) {
 class ModelFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/zf_model_file_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    ASSERT_FALSE(temp_dir_.path().empty());
+    dir_ = temp_dir_.path();
   }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
@@ -56,7 +51,8 @@ class ModelFileTest : public ::testing::Test {
     return loaded.status();
   }
 
-  std::string dir_;
+  const ::zf::testing::ScopedTempDir temp_dir_{"zf_model_file_"};
+  std::string dir_;  // temp_dir_.path()
 };
 
 TEST_F(ModelFileTest, RoundTripGivesIdenticalOutputsConfigAndVersion) {

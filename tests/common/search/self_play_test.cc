@@ -1,6 +1,5 @@
 #include "common/search/self_play.h"
 
-#include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -156,15 +156,14 @@ TEST(SelfPlayTest, RecordsRoundTripThroughDisk) {
   SelfPlayStats stats;
   ASSERT_TRUE(RunSelfPlay(options, &evaluator, collector.Sink(), &stats).ok());
   const std::vector<GameRecord> records = collector.records();
-  std::string dir = ::testing::TempDir() + "/zf_self_play_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/games.zfgr";
+  const ::zf::testing::ScopedTempDir dir("zf_self_play_");
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.Path("games.zfgr");
   ASSERT_TRUE(WriteGameRecords(path, records).ok());
   absl::StatusOr<std::vector<GameRecord>> read = ReadGameRecords(path);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->size(), records.size());
   for (size_t i = 0; i < records.size(); ++i) EXPECT_TRUE((*read)[i] == records[i]) << i;
-  std::filesystem::remove_all(dir);
 }
 
 // One thread: the same seed replays the same games, a different seed plays different ones.

@@ -1,6 +1,5 @@
 #include "common/util/file_io.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -19,17 +19,13 @@ using ::testing::HasSubstr;
 class FileIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/zf_file_io_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    ASSERT_FALSE(temp_dir_.path().empty());
+    dir_ = temp_dir_.path();
   }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
-  std::string dir_;
+  const ::zf::testing::ScopedTempDir temp_dir_{"zf_file_io_"};
+  std::string dir_;  // temp_dir_.path()
 };
 
 bool IsDir(const std::string& path) {

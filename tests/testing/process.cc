@@ -1,0 +1,154 @@
+#include "tests/testing/process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/testing/temp_dir.h"
+
+namespace zf::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+constexpr absl::Duration kPoll = absl::Milliseconds(20);
+
+}  // namespace
+
+std::string BinDir() {
+  const char* dir = std::getenv("ZF_BIN_DIR");
+  return dir != nullptr ? dir : "build/bin";
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  int port = -1;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+CommandResult RunBinary(const std::string& binary, const std::string& args,
+                        const std::string& input, int timeout_s) {
+  const ScopedTempDir dir("zf_run_");
+  std::string stdin_path = "/dev/null";
+  if (!input.empty()) {
+    stdin_path = dir.Path("in");
+    std::ofstream(stdin_path) << input;
+  }
+  const std::string cmd =
+      absl::StrCat("timeout -k 5 ", timeout_s, " ", BinDir(), "/", binary, " ", args, " <",
+                   stdin_path, " >", dir.Path("out"), " 2>", dir.Path("err"));
+  const int status = std::system(cmd.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = Slurp(dir.Path("out"));
+  r.err = Slurp(dir.Path("err"));
+  return r;
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv,
+                                                  const std::string& out_path,
+                                                  const std::string& err_path) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return nullptr;
+  if (pid == 0) {
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err =
+        err_path == out_path ? out : open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int in = open("/dev/null", O_RDONLY);
+    if (in >= 0) dup2(in, 0);
+    if (out >= 0) dup2(out, 1);
+    if (err >= 0) dup2(err, 2);
+    // The test may block signals in its threads; the child starts with a clean mask.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, out_path, err_path));
+}
+
+ChildProcess::~ChildProcess() { Stop(absl::Seconds(5)); }
+
+bool ChildProcess::Running() {
+  if (exited_) return false;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
+  return !exited_;
+}
+
+int ChildProcess::ExitCode() const {
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  return WIFSIGNALED(status_) ? 128 + WTERMSIG(status_) : -1;
+}
+
+bool ChildProcess::WaitForOutput(Stream stream, absl::string_view text, absl::Duration timeout) {
+  const absl::Time end = absl::Now() + timeout;
+  while (true) {
+    if (absl::StrContains(Output(stream), text)) return true;
+    if (!Running() || absl::Now() >= end) return false;
+    absl::SleepFor(kPoll);
+  }
+}
+
+int ChildProcess::WaitExit(absl::Duration timeout) {
+  const absl::Time end = absl::Now() + timeout;
+  while (Running()) {
+    if (absl::Now() >= end) return -2;
+    absl::SleepFor(kPoll);
+  }
+  return ExitCode();
+}
+
+int ChildProcess::Stop(absl::Duration grace) {
+  if (!Running()) return ExitCode();
+  kill(pid_, SIGTERM);
+  const int code = WaitExit(grace);
+  if (code != -2) return code;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status_, 0);
+  exited_ = true;
+  return ExitCode();
+}
+
+std::string ChildProcess::Output(Stream stream) const {
+  return Slurp(stream == Stream::kStdout ? out_path_ : err_path_);
+}
+
+std::string ChildProcess::Log() const {
+  std::string log = Slurp(out_path_);
+  if (err_path_ != out_path_) log += Slurp(err_path_);
+  return log;
+}
+
+}  // namespace zf::testing

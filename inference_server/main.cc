@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/game/rules.h"
+#include "common/util/command_line.h"
 #include "inference_server/inference_server.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1", "Address to listen on (0.0.0.0 for every interface)");
@@ -55,17 +56,8 @@ int main(int argc, char** argv) {
       "zerofleet-inference-server [--port P] [--model FILE | --net tiny|small|base | "
       "--null-model] [--max-batch N] [--max-queue-delay-us U]: evaluates leaf batches for "
       "zerofleet actors over gRPC");
-  std::vector<std::string> normalised(argv, argv + argc);  // --max-batch == --max_batch
-  for (std::string& arg : normalised) {
-    if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-') continue;
-    for (size_t i = 2; i < std::min(arg.find('='), arg.size()); ++i) {
-      if (arg[i] == '-') arg[i] = '_';
-    }
-  }
-  std::vector<char*> args;
-  for (std::string& arg : normalised) args.push_back(arg.data());
-  const std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  // --max-batch == --max_batch
+  const std::vector<std::string> rest = zf::ParseCommandLineAcceptingDashes(argc, argv);
   if (rest.size() > 1) return Fail(absl::StrCat("unexpected argument '", rest[1], "'"));
 
   const int board_size = absl::GetFlag(FLAGS_board_size);

@@ -16,6 +16,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/util/command_line.h"
 #include "tools/play/evaluator_factory.h"
 #include "tools/play/pbrain_engine.h"
 #include "tools/play/player_spec.h"
@@ -31,17 +32,7 @@ ABSL_FLAG(double, c_puct, 1.5, "PUCT exploration constant");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("pbrain-zerofleet [--model FILE]: a Gomocup (pbrain) engine");
-  // --max-sims == --max_sims, as in `zerofleet`.
-  std::vector<std::string> normalised(argv, argv + argc);
-  for (std::string& arg : normalised) {
-    if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-') continue;
-    for (size_t i = 2; i < std::min(arg.find('='), arg.size()); ++i) {
-      if (arg[i] == '-') arg[i] = '_';
-    }
-  }
-  std::vector<char*> args;
-  for (std::string& arg : normalised) args.push_back(arg.data());
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  zf::ParseCommandLineAcceptingDashes(argc, argv);  // --max-sims == --max_sims
   std::ios::sync_with_stdio(false);
 
   const char* env = std::getenv("ZEROFLEET_MODEL");

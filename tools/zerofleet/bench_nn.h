@@ -4,12 +4,16 @@
 
 #include "absl/status/statusor.h"
 #include "common/search/evaluator.h"
+#include "common/search/self_play.h"
 
 namespace zf::cli {
 
 // Positions/s of `evaluator` at `batch` on random positions of an n x n board.
 absl::StatusOr<double> MeasureEvalsPerSecond(Evaluator* evaluator, int batch, int board,
                                              double seconds);
+// Self-play for `seconds`, then stopped; returns the seconds it actually ran.
+absl::StatusOr<double> RunSelfPlayFor(const SelfPlayOptions& options, Evaluator* evaluator,
+                                      double seconds, SelfPlayStats* stats);
 int BenchNn(double seconds, bool json);        // bench nn
 int BenchSelfPlay(double seconds, bool json);  // bench selfplay
 

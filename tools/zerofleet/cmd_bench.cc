@@ -41,18 +41,13 @@ SearchFigure MeasureSearch(int parallel_games, int leaves, double seconds) {
   o.seed = 7;
   UniformEvaluator evaluator;
   SelfPlayStats stats;
-  std::atomic<bool> stop{false};
-  std::thread timer([&] {
-    absl::SleepFor(absl::Seconds(seconds));
-    stop = true;
-  });
-  const absl::Time start = absl::Now();
-  absl::Status s = RunSelfPlay(o, &evaluator, [](GameRecord&&) {}, &stats, &stop);
-  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-  timer.join();
-  if (!s.ok()) std::fprintf(stderr, "zerofleet: bench: %s\n", std::string(s.message()).c_str());
+  absl::StatusOr<double> elapsed = RunSelfPlayFor(o, &evaluator, seconds, &stats);
+  if (!elapsed.ok()) {
+    std::fprintf(stderr, "zerofleet: bench: %s\n", std::string(elapsed.status().message()).c_str());
+    return {parallel_games, leaves, 0, 0};
+  }
   const double batches = std::max<int64_t>(1, stats.batches.load());
-  return {parallel_games, leaves, stats.simulations.load() / elapsed,
+  return {parallel_games, leaves, stats.simulations.load() / *elapsed,
           stats.evaluations.load() / batches};
 }
 

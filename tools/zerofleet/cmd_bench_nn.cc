@@ -75,6 +75,21 @@ absl::StatusOr<double> MeasureEvalsPerSecond(Evaluator* evaluator, int batch, in
   return calls * batch / absl::ToDoubleSeconds(absl::Now() - start);
 }
 
+absl::StatusOr<double> RunSelfPlayFor(const SelfPlayOptions& options, Evaluator* evaluator,
+                                      double seconds, SelfPlayStats* stats) {
+  std::atomic<bool> stop{false};
+  std::thread timer([&] {
+    absl::SleepFor(absl::Seconds(seconds));
+    stop = true;
+  });
+  const absl::Time start = absl::Now();
+  absl::Status s = RunSelfPlay(options, evaluator, [](GameRecord&&) {}, stats, &stop);
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  timer.join();
+  if (!s.ok()) return s;
+  return elapsed;
+}
+
 int BenchNn(double seconds, bool json) {
   const int board = absl::GetFlag(FLAGS_board_size);
   std::vector<std::string> rows;
@@ -142,16 +157,9 @@ int BenchSelfPlay(double seconds, bool json) {
       *ceiling += *r;
     }
     SelfPlayStats stats;
-    std::atomic<bool> stop{false};
-    std::thread timer([&] {
-      absl::SleepFor(absl::Seconds(seconds));
-      stop = true;
-    });
-    const absl::Time start = absl::Now();
-    absl::Status s = RunSelfPlay(*options, net->get(), [](GameRecord&&) {}, &stats, &stop);
-    const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-    timer.join();
-    if (!s.ok()) return Fail(s);
+    absl::StatusOr<double> ran = RunSelfPlayFor(*options, net->get(), seconds, &stats);
+    if (!ran.ok()) return Fail(ran.status());
+    const double elapsed = *ran;
     const double sims = stats.simulations.load() / elapsed;
     const double evals = stats.evaluations.load() / elapsed;
     if (json) {

@@ -8,6 +8,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/util/command_line.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 
@@ -90,17 +91,6 @@ void PrintCommandHelp(const Command& c) {
   }
 }
 
-// "--parallel-games=8" -> "--parallel_games=8"; values are left alone.
-std::string NormaliseFlag(const char* arg) {
-  std::string s(arg);
-  if (s.size() < 3 || s[0] != '-' || s[1] != '-') return s;
-  const size_t end = s.find('=');
-  for (size_t i = 2; i < std::min(end, s.size()); ++i) {
-    if (s[i] == '-') s[i] = '_';
-  }
-  return s;
-}
-
 }  // namespace
 }  // namespace zf::cli
 
@@ -125,7 +115,7 @@ int main(int argc, char** argv) {
       zf::cli::PrintCommandHelp(*command);
       return 0;
     }
-    normalised.push_back(zf::cli::NormaliseFlag(argv[i]));
+    normalised.push_back(zf::NormaliseFlagName(argv[i]));
   }
   if (command->before_parse != nullptr) command->before_parse(normalised);
   std::vector<char*> args;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds everything (warnings are errors) and runs every test; ctest's summary ends the output.
+# Builds everything and runs every test; ctest's summary ends the output.
+# (Warnings are errors in CI: .ci/run sets ZF_WERROR=ON.)
 # Pass ctest arguments to narrow it, e.g. `scripts/test.sh -L unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ZF_WERROR=ON bash scripts/build.sh
+bash scripts/build.sh
 cd build
 ctest --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"

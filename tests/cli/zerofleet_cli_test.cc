@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/game/game_record.h"
 #include "tests/testing/process.h"
 #include "tests/testing/temp_dir.h"
@@ -94,7 +95,9 @@ namespace {
 
 // SIGTERM in the middle of training stops cleanly (exit 0) with a checkpoint that the next
 // run resumes from.
-TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
+// Starts a training run, sends `signals` once it is training, and checks that it stops cleanly
+// (exit 0) with a checkpoint that the next run resumes.
+void StopMidTrainingAndResume(const std::vector<int>& signals) {
   const ::zf::testing::ScopedTempDir dir("zf_cli_train_");
   ASSERT_FALSE(dir.path().empty());
   const std::vector<std::string> flags = {
@@ -113,7 +116,11 @@ TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
     ASSERT_TRUE(train->WaitForOutput(ChildProcess::Stream::kStderr, "iter 1/",
                                      absl::Seconds(120)))
         << "training never started";
-    ASSERT_EQ(kill(train->pid(), SIGTERM), 0);
+    for (size_t i = 0; i < signals.size(); ++i) {
+      // 100 ms apart: two deliveries for sure (back to back, they may coalesce into one).
+      if (i > 0) absl::SleepFor(absl::Milliseconds(100));
+      ASSERT_EQ(kill(train->pid(), signals[i]), 0);
+    }
     EXPECT_EQ(train->WaitExit(absl::Seconds(120)), 0) << "a clean stop exits 0";
   }
   std::string args;
@@ -122,6 +129,16 @@ TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.err, HasSubstr("resumed from step"));
   EXPECT_THAT(again.err, HasSubstr("checkpoint at step"));
+}
+
+TEST(ZerofleetTrain, SigtermLeavesALoadableCheckpointThatResumes) {
+  StopMidTrainingAndResume({SIGTERM});
+}
+
+// `timeout -s INT` signals the child and then its process group: the same stop arrives twice
+// within moments, which must not be taken for a second Ctrl-C ("quit now, no checkpoint").
+TEST(ZerofleetTrain, DuplicatedSigintStillStopsWithACheckpoint) {
+  StopMidTrainingAndResume({SIGINT, SIGINT});
 }
 
 TEST(ZerofleetTrain, BadTrainFlagsFailWithOneLine) {

@@ -1,6 +1,7 @@
 // `zerofleet train`: the all-in-one trainer (self-play + learner in one process).
 // Ctrl-C (SIGINT) or SIGTERM stops cleanly with a checkpoint; a second one exits at once.
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -73,18 +74,34 @@ void ApplyPreset(const std::string& preset) {
   }
 }
 
-// Turns SIGINT/SIGTERM into `stop`; a second signal ends the process at once.
+// Turns SIGINT/SIGTERM into `stop`; a second signal (a second later or more) ends the process
+// at once.
 //
 // A handler (not sigwait with the signals blocked) because some threads exist before main
 // (OpenBLAS starts its workers when the library loads) and cannot be given a blocked mask: a
 // signal delivered to one of them would otherwise kill the process. The handler only bumps a
 // lock-free counter, which is async-signal-safe; a watcher thread relays it to `stop`.
-std::atomic<int> signals_received{0};  // the one piece of process-wide state a handler needs
+std::atomic<int> signals_received{0};  // the process-wide state a handler needs
+std::atomic<int64_t> first_signal_ns{0};
+
+int64_t MonotonicNanos() {  // clock_gettime is async-signal-safe
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
 
 void OnStopSignal(int) {
-  if (signals_received.fetch_add(1) >= 1) _exit(130);
-  static const char kMsg[] = "\nzerofleet: stopping after the current step (again to quit now)\n";
-  (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+  const int64_t now = MonotonicNanos();
+  if (signals_received.fetch_add(1) == 0) {
+    first_signal_ns.store(now);
+    static const char kMsg[] =
+        "\nzerofleet: stopping after the current step (again to quit now)\n";
+    (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+    return;
+  }
+  // A repeat within a second is the same stop delivered twice (`timeout` signals the child and
+  // then its whole process group), not a person pressing Ctrl-C again.
+  if (now - first_signal_ns.load() > 1000000000) _exit(130);
 }
 
 class SignalWatcher {

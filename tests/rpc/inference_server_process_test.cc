@@ -105,36 +105,23 @@ TEST(InferenceServerProcessTest, ServesATorchModelAndStopsCleanly) {
 }
 
 TEST(InferenceServerProcessTest, BadFlagsGiveAOneLineError) {
-  const std::string cmd =
-      absl::StrCat("timeout -k 5 60 ", ServerBinary(), " --null-model --max-batch=0 2>&1");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[512];
-  while (fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
-  const int status = pclose(pipe);
-  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2) << output;
-  EXPECT_EQ(output.rfind("zerofleet-inference-server: error: ", 0), 0u) << output;
-  EXPECT_NE(output.find("max batch"), std::string::npos) << output;
-  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+  const testing::CommandResult r =
+      testing::RunBinary("zerofleet-inference-server", "--null-model --max-batch=0", "", 60);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("zerofleet-inference-server: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("max batch"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(InferenceServerProcessTest, BenchTransportReportsLeavesAndBytesPerLeaf) {
-  const std::string cmd =
-      absl::StrCat("timeout -k 5 120 ", testing::BinDir(),
-                   "/zerofleet bench transport --json --seconds 0.2 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[512];
-  while (fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
-  const int status = pclose(pipe);
-  ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << output;
-  EXPECT_EQ(output.rfind("{\"bench\":\"transport\"", 0), 0u) << output;
+  const testing::CommandResult r =
+      testing::RunBinary("zerofleet", "bench transport --json --seconds 0.2", "", 120);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("{\"bench\":\"transport\"", 0), 0u) << r.out;
   // 15x15: 61 bytes per packed leaf plus a share of the request header; 450 + 4 back.
-  EXPECT_NE(output.find("\"request_bytes_per_leaf\":61."), std::string::npos) << output;
-  EXPECT_NE(output.find("\"response_bytes_per_leaf\":454."), std::string::npos) << output;
-  EXPECT_EQ(output.find("\"leaves_per_sec\":0,"), std::string::npos) << output;
+  EXPECT_NE(r.out.find("\"request_bytes_per_leaf\":61."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"response_bytes_per_leaf\":454."), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"leaves_per_sec\":0,"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -105,6 +105,9 @@ TrainRunOptions SmallRun(const std::string& dir, Rules rules) {
   o.trainer.optimizer = "adamw";
   o.trainer.lr = 2e-3;
   o.trainer.weight_decay = 1e-4;
+  // Anneal so the final net settles instead of ending on a noisy high-lr step.
+  o.trainer.schedule = "cosine";
+  o.trainer.min_lr_fraction = 0.05;
   o.trainer.batch_size = 128;
   o.ratio.max_samples_per_position = 4;
   o.ratio.min_positions = 500;
@@ -125,10 +128,7 @@ TEST(Learning, TicTacToeNeverLosesToMinimaxAfterTraining) {
   o.selfplay.search.temperature_moves = 4;
   o.games_per_iteration = 200;
   o.num_iterations = 25;
-  // Anneal so the final net settles instead of ending on a noisy high-lr step.
-  o.trainer.schedule = "cosine";
-  o.trainer.total_steps = 1400;
-  o.trainer.min_lr_fraction = 0.05;
+  o.trainer.total_steps = 1400;  // the cosine schedule's length
   auto run = TrainRun::Create(o);
   ASSERT_TRUE(run.ok()) << run.status();
 
@@ -154,9 +154,7 @@ TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
   o.selfplay.search.simulations = 64;
   o.games_per_iteration = 100;
   o.num_iterations = 14;
-  o.trainer.schedule = "cosine";
-  o.trainer.total_steps = 500;
-  o.trainer.min_lr_fraction = 0.05;
+  o.trainer.total_steps = 500;  // the cosine schedule's length
   auto run = TrainRun::Create(o);
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE((*run)->Run(nullptr, {}).ok());

@@ -39,130 +39,75 @@ class ObservedEvaluator : public Evaluator {
 
 }  // namespace
 
-absl::Status ValidateTrainRunOptions(const TrainRunOptions& o) {
-  if (o.run_dir.empty()) return absl::InvalidArgumentError("run_dir is empty");
-  if (absl::Status s = ValidateSelfPlayOptions(o.selfplay); !s.ok()) return s;
-  if (absl::Status s = ValidateNetConfig(o.net); !s.ok()) return s;
-  if (absl::Status s = ValidateTrainerOptions(o.trainer); !s.ok()) return s;
-  if (absl::Status s = ValidateReplayBufferOptions(o.buffer); !s.ok()) return s;
-  if (absl::Status s = ValidateReplayRatioOptions(o.ratio); !s.ok()) return s;
-  if (o.games_per_iteration < 1) return Bad("games_per_iter", o.games_per_iteration, ">= 1");
-  if (o.num_iterations < 1) return Bad("num_iterations", o.num_iterations, ">= 1");
-  if (o.publish_every_steps < 1) return Bad("publish_every", o.publish_every_steps, ">= 1");
-  if (o.checkpoint_every_steps < 1) {
-    return Bad("checkpoint_every", o.checkpoint_every_steps, ">= 1");
-  }
-  if (o.log_every_steps < 1) return Bad("log_every", o.log_every_steps, ">= 1");
-  if (o.keep_checkpoints < 1) return Bad("keep_checkpoints", o.keep_checkpoints, ">= 1");
-  return absl::OkStatus();
+LearnerOptions TrainRun::LearnerOptionsFor(const TrainRunOptions& o) {
+  LearnerOptions l;
+  l.run_dir = o.run_dir;
+  l.rules = o.selfplay.rules;
+  l.net = o.net;
+  l.trainer = o.trainer;
+  l.buffer = o.buffer;
+  l.ratio = o.ratio;
+  l.publish_every_steps = o.publish_every_steps;
+  l.checkpoint_every_steps = o.checkpoint_every_steps;
+  l.log_every_steps = o.log_every_steps;
+  l.keep_checkpoints = o.keep_checkpoints;
+  l.seed = o.selfplay.seed;
+  return l;
 }
 
-TrainRun::TrainRun(const TrainRunOptions& options)
-    : options_(options), rng_(options.selfplay.seed ^ 0x7a65726f666c6565ull) {}
+absl::Status ValidateTrainRunOptions(const TrainRunOptions& o) {
+  if (absl::Status s = ValidateSelfPlayOptions(o.selfplay); !s.ok()) return s;
+  if (absl::Status s = ValidateLearnerOptions(TrainRun::LearnerOptionsFor(o)); !s.ok()) return s;
+  if (o.games_per_iteration < 1) return Bad("games_per_iter", o.games_per_iteration, ">= 1");
+  if (o.num_iterations < 1) return Bad("num_iterations", o.num_iterations, ">= 1");
+  return absl::OkStatus();
+}
 
 TrainRun::~TrainRun() = default;
 
-std::string TrainRun::ConfigText() const {
-  const Rules& r = options_.selfplay.rules;
-  return absl::StrCat("board_size=", r.size, "\nwin_length=", r.win_length,
-                      "\nrule=", RuleName(r.rule), "\nblocks=", trainer_->config().blocks,
-                      "\nchannels=", trainer_->config().channels, "\n");
-}
-
 absl::StatusOr<std::unique_ptr<TrainRun>> TrainRun::Create(const TrainRunOptions& options) {
   if (absl::Status s = ValidateTrainRunOptions(options); !s.ok()) return s;
-  if (absl::Status s = MakeDirs(options.run_dir); !s.ok()) return s;
   std::unique_ptr<TrainRun> run(new TrainRun(options));
-  run->checkpoints_ = std::make_unique<CheckpointManager>(
-      options.run_dir, CheckpointOptions{options.keep_checkpoints});
-  run->buffer_ = std::make_unique<ReplayBuffer>(options.buffer);
-  absl::StatusOr<LoadedCheckpoint> loaded = run->checkpoints_->LoadLatest();
-  if (loaded.ok()) {
-    if (absl::Status s = run->Resume(*loaded); !s.ok()) return s;
-  } else if (absl::IsNotFound(loaded.status())) {
-    absl::StatusOr<std::unique_ptr<Trainer>> trainer = Trainer::Create(options.net, options.trainer);
-    if (!trainer.ok()) return trainer.status();
-    run->trainer_ = *std::move(trainer);
-  } else {
-    return loaded.status();
-  }
-  absl::StatusOr<std::unique_ptr<TorchEvaluator>> evaluator =
-      TorchEvaluator::Create(run->trainer_->net(), run->model_version_, options.evaluator);
+  TrainRun* self = run.get();
+  // The in-process transport back: new weights go straight into the shared evaluator.
+  LearnerHooks hooks;
+  hooks.on_publish = [self](const PolicyValueNet& net, int64_t version) {
+    if (self->evaluator_ != nullptr) self->evaluator_->SetModel(net, version);
+  };
+  hooks.on_log = [self](const std::string& line) {
+    if (self->on_log_) self->on_log_(line);
+  };
+  hooks.on_checkpoint = [self](double seconds) {
+    if (self->on_checkpoint_) self->on_checkpoint_(seconds);
+  };
+  hooks.decorate_metrics = [self](JsonLine* row) {
+    if (self->decorate_metrics_) self->decorate_metrics_(row);
+  };
+  absl::StatusOr<std::unique_ptr<Learner>> learner =
+      Learner::Create(LearnerOptionsFor(options), std::move(hooks));
+  if (!learner.ok()) return learner.status();
+  run->learner_ = *std::move(learner);
+  absl::StatusOr<std::unique_ptr<TorchEvaluator>> evaluator = TorchEvaluator::Create(
+      run->learner_->trainer().net(), run->learner_->status().model_version, options.evaluator);
   if (!evaluator.ok()) return evaluator.status();
   run->evaluator_ = *std::move(evaluator);
-  absl::StatusOr<std::unique_ptr<MetricsLog>> metrics = MetricsLog::Open(options.run_dir);
-  if (!metrics.ok()) return metrics.status();
-  run->metrics_ = *std::move(metrics);
   return run;
-}
-
-absl::Status TrainRun::Resume(const LoadedCheckpoint& checkpoint) {
-  const CheckpointState& state = checkpoint.state;
-  // The rules must match: the buffer and the net's experience are for one game.
-  const Rules& want = options_.selfplay.rules;
-  for (absl::string_view line : absl::StrSplit(state.config_text, '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    std::string expected;
-    if (kv.first == "board_size") expected = absl::StrCat(want.size);
-    if (kv.first == "win_length") expected = absl::StrCat(want.win_length);
-    if (kv.first == "rule") expected = std::string(RuleName(want.rule));
-    if (!expected.empty() && expected != kv.second) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "run directory ", options_.run_dir, " holds a run with ", kv.first, "=", kv.second,
-          " but this run asks for ", expected, "; use another --run-dir or the same settings"));
-    }
-  }
-  absl::StatusOr<std::unique_ptr<Trainer>> trainer =
-      Trainer::Restore(state.trainer_state, options_.trainer);
-  if (!trainer.ok()) {
-    return absl::DataLossError(absl::StrCat(checkpoint.path, ": ", trainer.status().message()));
-  }
-  trainer_ = *std::move(trainer);
-  if (absl::Status s = buffer_->Deserialize(state.replay_buffer); !s.ok()) {
-    return absl::DataLossError(absl::StrCat(checkpoint.path, ": replay buffer: ", s.message()));
-  }
-  if (absl::Status s = ParseRng(state.rng_state, &rng_); !s.ok()) {
-    return absl::DataLossError(absl::StrCat(checkpoint.path, ": rng: ", s.message()));
-  }
-  model_version_ = state.model_version;
-  resumed_ = true;
-  return absl::OkStatus();
-}
-
-absl::Status TrainRun::SaveCheckpoint() {
-  // Publish first so the model file, the checkpoint and self-play agree on one version.
-  evaluator_->SetModel(trainer_->net(), ++model_version_);
-  absl::StatusOr<std::string> trainer_state = trainer_->Serialize();
-  if (!trainer_state.ok()) return trainer_state.status();
-  CheckpointState state;
-  state.step = trainer_->step();
-  state.model_version = model_version_;
-  state.config_text = ConfigText();
-  state.rng_state = SerializeRng(rng_);
-  state.trainer_state = *std::move(trainer_state);
-  state.replay_buffer = buffer_->Serialize();
-  absl::StatusOr<std::string> path = checkpoints_->Save(state);
-  if (!path.ok()) return path.status();
-  absl::StatusOr<std::string> model = trainer_->ExportModel(model_version_);
-  if (!model.ok()) return model.status();
-  return WriteFileAtomically(model_path(), *model);
 }
 
 absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& callbacks) {
   auto log = [&](const std::string& line) {
     if (callbacks.on_log) callbacks.on_log(line);
   };
+  on_log_ = callbacks.on_log;
+  on_checkpoint_ = callbacks.on_checkpoint;
   const int batch_size = options_.trainer.batch_size;
   const int64_t target_games = options_.num_iterations * options_.games_per_iteration;
-  if (resumed_) {
-    log(absl::StrCat("resumed from step ", trainer_->step(), " (model v", model_version_, ", ",
-                     buffer_->games_added(), " games, ", buffer_->size(), " positions in buffer)"));
-  }
+  if (resumed()) log(learner_->resume_note());
 
-  // 1. Self-play threads feed the buffer until told to stop.
+  // 1. Self-play threads submit finished games to the learner (the in-process transport).
   SelfPlayOptions selfplay = options_.selfplay;
   selfplay.max_games = -1;
-  selfplay.seed = options_.selfplay.seed + static_cast<uint64_t>(buffer_->games_added());
+  selfplay.seed = options_.selfplay.seed + static_cast<uint64_t>(buffer().games_added());
   SelfPlayStats stats;
   std::atomic<bool> selfplay_stop{false};
   std::atomic<bool> selfplay_done{false};
@@ -176,10 +121,14 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
     selfplay_status = RunSelfPlay(
         selfplay, selfplay_evaluator,
         [&](GameRecord&& game) {
-          absl::StatusOr<int> added = buffer_->AddGame(game);
-          if (!added.ok()) {
+          std::vector<IncomingGame> games(1);
+          games[0].game_id = absl::StrCat("local-", game.id);
+          games[0].model_version = evaluator_->version();
+          games[0].record = std::move(game);
+          absl::StatusOr<SubmitResult> submitted = learner_->Submit(std::move(games));
+          if (!submitted.ok()) {
             absl::MutexLock lock(&sink_mu);
-            sink_status = added.status();
+            sink_status = submitted.status();
           }
         },
         &stats, &selfplay_stop);
@@ -189,22 +138,20 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   // 2. The learner loop, on this thread.
   const absl::Time start = absl::Now();
   absl::Time last_progress = absl::InfinitePast();
-  const int64_t start_games = buffer_->games_added();
-  const int64_t start_step = trainer_->step();
-  int64_t last_iteration = buffer_->games_added() / options_.games_per_iteration;
-  StepStats last;
-  absl::Status status;
-  int consecutive_failures = 0;
+  const int64_t start_games = buffer().games_added();
+  const int64_t start_step = trainer().step();
+  int64_t last_iteration = buffer().games_added() / options_.games_per_iteration;
   auto snapshot = [&] {
+    const LearnerStatus l = learner_->status();
     TrainSnapshot s;
-    s.games = buffer_->games_added();
+    s.games = l.games;
     s.iteration = s.games / options_.games_per_iteration;
     s.num_iterations = options_.num_iterations;
-    s.positions = buffer_->total_added();
-    s.buffer_size = buffer_->size();
-    s.step = trainer_->step();
-    s.model_version = model_version_;
-    s.last = last;
+    s.positions = l.positions;
+    s.buffer_size = l.buffer_size;
+    s.step = l.step;
+    s.model_version = l.model_version;
+    s.last = l.last;
     s.elapsed_seconds = absl::ToDoubleSeconds(absl::Now() - start);
     const double secs = std::max(s.elapsed_seconds, 1e-9);
     s.sims_per_second = stats.simulations.load() / secs;
@@ -219,6 +166,11 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
     if (new_games > 0) s.eta_seconds = (target_games - s.games) * secs / new_games;
     return s;
   };
+  decorate_metrics_ = [&](JsonLine* row) {
+    const TrainSnapshot s = snapshot();
+    row->Double("sims_per_second", s.sims_per_second).Double("evals_per_second", s.evals_per_second);
+  };
+  absl::Status status;
   while (true) {
     if (stop != nullptr && stop->load()) {
       log("stopping: interrupted");
@@ -241,7 +193,7 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
       last_progress = now;
       callbacks.on_progress(snapshot());
     }
-    const int64_t games_now = buffer_->games_added();
+    const int64_t games_now = buffer().games_added();
     const int64_t iteration = games_now / options_.games_per_iteration;
     if (iteration > last_iteration) {
       last_iteration = iteration;
@@ -249,8 +201,8 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
       // Before the first step there are no losses to show: say what training waits for.
       const std::string training =
           s.step > 0 ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g",
-                                       last.policy_loss, last.value_loss, last.policy_entropy,
-                                       last.lr)
+                                       s.last.policy_loss, s.last.value_loss,
+                                       s.last.policy_entropy, s.last.lr)
                      : absl::StrFormat("training starts at %d positions",
                                        options_.ratio.min_positions);
       log(absl::StrFormat(
@@ -260,71 +212,25 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
           s.sims_per_second, s.evals_per_second, s.avg_batch, s.buffer_size, s.model_version));
     }
     if (games_now >= target_games) break;
-    if (AllowedSteps(options_.ratio, trainer_->step() * batch_size, buffer_->total_added(),
-                     batch_size) <= 0) {
-      absl::SleepFor(absl::Milliseconds(20));  // wait for self-play to add positions
-      continue;
-    }
-    // 2a. One optimizer step on a fresh minibatch.
-    absl::StatusOr<TrainingBatch> batch = buffer_->Sample(batch_size, rng_);
-    if (!batch.ok()) {
-      status = batch.status();
+    absl::StatusOr<bool> stepped = learner_->TrainStep();
+    if (!stepped.ok()) {
+      status = stepped.status();
       break;
     }
-    absl::StatusOr<StepStats> step = trainer_->Step(*batch);
-    if (!step.ok()) {
-      log(absl::StrCat("training step skipped: ", step.status().message()));
-      if (++consecutive_failures >= 10) {
-        status = step.status();
-        break;
-      }
-      continue;
-    }
-    consecutive_failures = 0;
-    last = *step;
-    const int64_t n = trainer_->step();
-    // 2b. Publish, log, checkpoint on their schedules.
-    if (n % options_.publish_every_steps == 0) evaluator_->SetModel(trainer_->net(), ++model_version_);
-    if (n % options_.log_every_steps == 0) {
-      LearnerMetrics m;
-      m.step = n;
-      m.stats = last;
-      const TrainSnapshot s = snapshot();
-      m.samples_per_second = s.samples_per_second;
-      m.buffer_size = s.buffer_size;
-      m.positions_added = s.positions;
-      m.games = s.games;
-      m.model_version = model_version_;
-      JsonLine row = ToJson(m);
-      row.Double("sims_per_second", s.sims_per_second).Double("evals_per_second", s.evals_per_second);
-      if (absl::Status st = metrics_->Append(row); !st.ok()) log(std::string(st.message()));
-    }
-    if (n % options_.checkpoint_every_steps == 0) {
-      const absl::Time checkpoint_start = absl::Now();
-      if (absl::Status st = SaveCheckpoint(); !st.ok()) {
-        status = st;
-        break;
-      }
-      if (callbacks.on_checkpoint) {
-        callbacks.on_checkpoint(absl::ToDoubleSeconds(absl::Now() - checkpoint_start));
-      }
-    }
+    if (!*stepped) absl::SleepFor(absl::Milliseconds(20));  // wait for self-play positions
   }
 
   // 3. Stop self-play (unfinished games are dropped) and save where we are.
   selfplay_stop = true;
   selfplay_thread.join();
   if (callbacks.on_progress) callbacks.on_progress(snapshot());
-  const absl::Time checkpoint_start = absl::Now();
-  absl::Status saved = SaveCheckpoint();
-  if (saved.ok() && callbacks.on_checkpoint) {
-    callbacks.on_checkpoint(absl::ToDoubleSeconds(absl::Now() - checkpoint_start));
-  }
+  absl::Status saved = learner_->SaveCheckpoint();
   if (saved.ok()) {
-    log(absl::StrCat("checkpoint at step ", trainer_->step(), ", model v", model_version_, " -> ",
-                     model_path()));
+    log(absl::StrCat("checkpoint at step ", trainer().step(), ", model v", model_version(),
+                     " -> ", model_path()));
   }
-  if (absl::Status st = metrics_->Sync(); !st.ok() && saved.ok()) saved = st;
+  if (absl::Status st = learner_->Sync(); !st.ok() && saved.ok()) saved = st;
+  decorate_metrics_ = nullptr;
   return status.ok() ? saved : status;
 }
 

@@ -1,11 +1,12 @@
-// The all-in-one training run behind `zerofleet train`: self-play threads and the learner in
-// one process, sharing the model. Implemented in train_run.cc.
+// The all-in-one training run behind `zerofleet train`: self-play threads and the Learner
+// (learner.h, the same object zerofleet-learner serves over gRPC) in one process, with
+// in-process transports: games go to Learner::Submit directly, new weights reach the shared
+// TorchEvaluator through Learner's on_publish hook. Implemented in train_run.cc.
 //
-//   self-play threads (RunSelfPlay, TorchEvaluator) --finished games--> ReplayBuffer
+//   self-play threads (RunSelfPlay, TorchEvaluator) --finished games--> Learner::Submit
 //        ^                                                                  |
-//        | SetModel every publish_every_steps                    Sample (random symmetry)
-//        |                                                                  v
-//   TorchEvaluator <------------------ weights --------------------- Trainer.Step (this thread)
+//        | SetModel every publish_every_steps                               v
+//   TorchEvaluator <---------------- on_publish ----------------- Learner::TrainStep (this thread)
 //
 // The learner trains at most R samples per new self-play position (replay_ratio.h) and waits
 // for data otherwise. Every checkpoint_every_steps, and when stopped, it writes a checkpoint
@@ -17,18 +18,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/nn/network.h"
 #include "common/nn/torch_evaluator.h"
 #include "common/search/self_play.h"
-#include "learner/checkpoint.h"
-#include "learner/metrics_log.h"
-#include "learner/replay_buffer.h"
-#include "learner/replay_ratio.h"
-#include "learner/trainer.h"
+#include "learner/learner.h"
 
 namespace zf {
 
@@ -97,28 +93,27 @@ class TrainRun {
   absl::Status Run(const std::atomic<bool>* stop, const TrainCallbacks& callbacks);
 
   // For tests and tools. Not thread-safe while Run is in progress.
-  Trainer& trainer() { return *trainer_; }
-  ReplayBuffer& buffer() { return *buffer_; }
+  Trainer& trainer() { return learner_->trainer(); }
+  ReplayBuffer& buffer() { return learner_->buffer(); }
   TorchEvaluator& evaluator() { return *evaluator_; }
-  int64_t model_version() const { return model_version_; }
-  bool resumed() const { return resumed_; }
-  std::string model_path() const { return options_.run_dir + "/model.zfm"; }
+  Learner& learner() { return *learner_; }
+  int64_t model_version() const { return learner_->status().model_version; }
+  bool resumed() const { return learner_->resumed(); }
+  std::string model_path() const { return learner_->model_path(); }
+
+  // The Learner part of `options` (shared by validation and Create).
+  static LearnerOptions LearnerOptionsFor(const TrainRunOptions& options);
 
  private:
-  explicit TrainRun(const TrainRunOptions& options);
-  absl::Status Resume(const LoadedCheckpoint& checkpoint);
-  absl::Status SaveCheckpoint();
-  std::string ConfigText() const;
+  explicit TrainRun(const TrainRunOptions& options) : options_(options) {}
 
   TrainRunOptions options_;
-  std::unique_ptr<Trainer> trainer_;
-  std::unique_ptr<ReplayBuffer> buffer_;
-  std::unique_ptr<TorchEvaluator> evaluator_;
-  std::unique_ptr<CheckpointManager> checkpoints_;
-  std::unique_ptr<MetricsLog> metrics_;
-  std::mt19937_64 rng_;
-  int64_t model_version_ = 0;
-  bool resumed_ = false;
+  std::unique_ptr<TorchEvaluator> evaluator_;  // outlives learner_, whose hook uses it
+  std::unique_ptr<Learner> learner_;
+  // Set by Run for the metrics rows the learner writes (self-play rates).
+  std::function<void(JsonLine*)> decorate_metrics_;
+  std::function<void(const std::string&)> on_log_;
+  std::function<void(double)> on_checkpoint_;
 };
 
 }  // namespace zf

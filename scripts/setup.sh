@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
   # gRPC + protobuf (with the C++ gRPC codegen plugin) and Abseil
-  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
+  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev libssl-dev zlib1g-dev
   # LibTorch (CPU) and a fast BLAS for it (Debian's LibTorch otherwise uses reference BLAS)
   libtorch-dev libopenblas0-pthread
   # metrics: prometheus-cpp core + cpp-httplib to serve /metrics

@@ -124,9 +124,17 @@ int64_t TorchEvaluator::version() const {
 
 absl::Status TorchEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
                                       absl::Span<float> policy, absl::Span<float> value) {
+  int64_t version = 0;
+  return EvaluateVersioned(batch, policy, value, &version);
+}
+
+absl::Status TorchEvaluator::EvaluateVersioned(absl::Span<const EncodedPosition> batch,
+                                               absl::Span<float> policy,
+                                               absl::Span<float> value, int64_t* version) {
+  const std::shared_ptr<Model> model = Current();  // kept alive through a concurrent SetModel
+  *version = model->version;
   if (absl::Status s = CheckEvaluateArgs(batch, policy, value); !s.ok()) return s;
   if (batch.empty()) return absl::OkStatus();
-  const std::shared_ptr<Model> model = Current();  // kept alive through a concurrent SetModel
   const int64_t b = static_cast<int64_t>(batch.size());
   const int64_t points = int64_t{batch[0].size} * batch[0].size;
   try {

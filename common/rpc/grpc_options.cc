@@ -16,6 +16,9 @@ grpc::ChannelArguments ClientChannelArguments() {
   // Reconnect quickly after a server restart (the actor retries with its own backoff too).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  // A target naming several servers (dns:///inference-headless:50052 resolving to every pod)
+  // spreads calls over all of them; one address behaves as before.
+  args.SetLoadBalancingPolicyName("round_robin");
   return args;
 }
 

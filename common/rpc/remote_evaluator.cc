@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/rpc/grpc_options.h"
+#include "common/rpc/security.h"
 #include "common/rpc/wire.h"
 
 namespace zf {
@@ -154,7 +155,7 @@ absl::StatusOr<std::unique_ptr<RemoteEvaluator>> RemoteEvaluator::Create(
 
 RemoteEvaluator::RemoteEvaluator(const RemoteEvaluatorOptions& options)
     : options_(options),
-      channel_(MakeChannel(options.target)),
+      channel_(MakeSecureChannel(options.target, options.security)),
       stub_(zerofleet::v1::InferenceService::NewStub(channel_)) {}
 
 RemoteEvaluator::~RemoteEvaluator() {

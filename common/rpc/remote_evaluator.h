@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/rpc/security.h"
 #include "common/search/evaluator.h"
 #include "zerofleet/v1/inference.grpc.pb.h"
 
@@ -34,6 +35,7 @@ namespace zf {
 struct RemoteEvaluatorOptions {
   std::string target;  // "host:port"
   absl::Duration request_timeout = absl::Seconds(30);
+  RpcSecurity security;  // TLS and token (security.h); default: plaintext, no token
 };
 
 struct RemoteEvaluatorStats {

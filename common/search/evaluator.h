@@ -13,6 +13,8 @@
 
 #include <cstdint>
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "common/game/encoded_position.h"
@@ -26,6 +28,15 @@ class Evaluator {
   // Thread-safe in every implementation in this project: several self-play threads share one.
   virtual absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
                                 absl::Span<float> value) = 0;
+  // Evaluate, also saying which model version computed the results: evaluators whose model
+  // can be swapped mid-flight override it so the answer names the model actually used.
+  // The default reports -1 (unversioned).
+  virtual absl::Status EvaluateVersioned(absl::Span<const EncodedPosition> batch,
+                                         absl::Span<float> policy, absl::Span<float> value,
+                                         int64_t* version) {
+    *version = -1;
+    return Evaluate(batch, policy, value);
+  }
 };
 
 // Uniform policy over empty points, value 0: search with no knowledge. Thread-safe.

@@ -1,0 +1,207 @@
+#include "learner/learner_service.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/rpc/grpc_options.h"
+#include "common/rpc/run_config.h"
+
+namespace zf {
+namespace {
+
+namespace v1 = zerofleet::v1;
+
+constexpr char kService[] = "zerofleet.v1.LearnerService";
+constexpr int kMaxGameIdBytes = 128;
+
+void SetError(v1::SubmitGamesAck* ack, absl::StatusCode code, const std::string& message) {
+  ack->clear_game_ids();
+  ack->set_duplicates(0);
+  ack->mutable_error()->set_code(static_cast<int>(code));
+  ack->mutable_error()->set_message(message);
+}
+
+}  // namespace
+
+grpc::Status LearnerServiceImpl::GetRunConfig(grpc::ServerContext* context,
+                                              const v1::GetRunConfigRequest* request,
+                                              v1::RunConfig* response) {
+  if (grpc::Status s = AuthorizeCall(*context, options_.security,
+                                     "/zerofleet.v1.LearnerService/GetRunConfig");
+      !s.ok()) {
+    return s;
+  }
+  FillRunConfig(options_.selfplay, response);
+  response->set_run_id(options_.run_id);
+  const NetConfig& net = learner_->net_config();
+  response->mutable_net()->set_blocks(net.blocks);
+  response->mutable_net()->set_channels(net.channels);
+  response->mutable_net()->set_value_channels(net.value_channels);
+  response->mutable_net()->set_value_hidden(net.value_hidden);
+  response->set_model_version(learner_->status().model_version);
+  return grpc::Status::OK;
+}
+
+v1::SubmitGamesAck LearnerServiceImpl::Handle(const v1::SubmitGamesRequest& request) {
+  v1::SubmitGamesAck ack;
+  if (request.games_size() == 0) {
+    SetError(&ack, absl::StatusCode::kInvalidArgument, "SubmitGames request without games");
+    return ack;
+  }
+  if (request.games_size() > options_.max_games_per_request) {
+    SetError(&ack, absl::StatusCode::kResourceExhausted,
+             absl::StrCat(request.games_size(), " games in one request; at most ",
+                          options_.max_games_per_request));
+    return ack;
+  }
+  std::vector<IncomingGame> games;
+  games.reserve(request.games_size());
+  for (const v1::Game& game : request.games()) {
+    if (game.game_id().empty() || game.game_id().size() > kMaxGameIdBytes) {
+      SetError(&ack, absl::StatusCode::kInvalidArgument,
+               absl::StrCat("game id must be 1..", kMaxGameIdBytes, " bytes, got ",
+                            game.game_id().size()));
+      return ack;
+    }
+    absl::StatusOr<GameRecord> record = ParseGameRecord(game.record());
+    if (!record.ok()) {
+      SetError(&ack, absl::StatusCode::kInvalidArgument,
+               absl::StrCat("game ", game.game_id(), ": bad record: ", record.status().message()));
+      return ack;
+    }
+    games.push_back(IncomingGame{game.game_id(), game.model_version(), *std::move(record)});
+  }
+  absl::StatusOr<SubmitResult> result = learner_->Submit(std::move(games));
+  if (!result.ok()) {
+    SetError(&ack, result.status().code(), std::string(result.status().message()));
+    return ack;
+  }
+  for (const v1::Game& game : request.games()) ack.add_game_ids(game.game_id());
+  ack.set_duplicates(result->duplicates);
+  stats_.games_acked += request.games_size();
+  stats_.duplicates += result->duplicates;
+  return ack;
+}
+
+grpc::Status LearnerServiceImpl::SubmitGames(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::SubmitGamesAck, v1::SubmitGamesRequest>* stream) {
+  if (grpc::Status s = AuthorizeCall(*context, options_.security,
+                                     "/zerofleet.v1.LearnerService/SubmitGames");
+      !s.ok()) {
+    return s;
+  }
+  ++stats_.open_submit_streams;
+  v1::SubmitGamesRequest request;
+  grpc::Status status = grpc::Status::OK;
+  while (stream->Read(&request)) {
+    const v1::SubmitGamesAck ack = Handle(request);
+    if (ack.has_error()) ++stats_.rejected_requests;
+    if (!stream->Write(ack)) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away before the ack");
+      break;
+    }
+  }
+  --stats_.open_submit_streams;
+  return status;
+}
+
+grpc::Status LearnerServiceImpl::WatchModel(grpc::ServerContext* context,
+                                            const v1::WatchModelRequest* request,
+                                            grpc::ServerWriter<v1::ModelChunk>* writer) {
+  if (grpc::Status s = AuthorizeCall(*context, options_.security,
+                                     "/zerofleet.v1.LearnerService/WatchModel");
+      !s.ok()) {
+    return s;
+  }
+  if (request->have_version() < -1) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("have_version ", request->have_version(),
+                                     " is not a model version (-1 = none yet)"));
+  }
+  if (!learner_->options().export_models) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this learner exports no models");
+  }
+  ++stats_.open_watch_streams;
+  int64_t have = request->have_version();
+  // A version above the newest is one published after the learner's last checkpoint and lost
+  // in a crash: send the newest at once so the watcher replaces it.
+  if (std::shared_ptr<const PublishedModel> newest = learner_->published_model();
+      newest != nullptr && have > newest->version) {
+    have = newest->version - 1;
+  }
+  grpc::Status status = grpc::Status::OK;
+  while (!context->IsCancelled()) {
+    std::shared_ptr<const PublishedModel> model =
+        learner_->WaitForModel(have, absl::Now() + absl::Seconds(1));
+    if (model == nullptr) {
+      if (learner_->shutting_down()) {
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "learner shutting down");
+        break;
+      }
+      continue;
+    }
+    const int64_t total = static_cast<int64_t>(model->bytes.size());
+    const int chunks = static_cast<int>(std::max<int64_t>(
+        1, (total + options_.chunk_bytes - 1) / options_.chunk_bytes));
+    bool sent = true;
+    for (int i = 0; i < chunks && sent; ++i) {
+      v1::ModelChunk chunk;
+      chunk.set_version(model->version);
+      chunk.set_sha256(model->sha256);
+      chunk.set_total_bytes(static_cast<uint64_t>(total));
+      chunk.set_chunk_index(static_cast<uint32_t>(i));
+      chunk.set_total_chunks(static_cast<uint32_t>(chunks));
+      const int64_t begin = int64_t{i} * options_.chunk_bytes;
+      chunk.set_data(model->bytes.substr(begin, options_.chunk_bytes));
+      sent = writer->Write(chunk);
+    }
+    if (!sent) break;  // the watcher went away
+    ++stats_.models_sent;
+    have = model->version;
+  }
+  --stats_.open_watch_streams;
+  return status;
+}
+
+absl::StatusOr<std::unique_ptr<LearnerServer>> LearnerServer::Start(
+    Learner* learner, const LearnerServerOptions& options) {
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port ", options.port, " out of range"));
+  }
+  if (options.service.selfplay.rules != learner->options().rules) {
+    return absl::InvalidArgumentError("the service's rules differ from the learner's");
+  }
+  std::unique_ptr<LearnerServer> server(new LearnerServer());
+  server->learner_ = learner;
+  server->service_ = std::make_unique<LearnerServiceImpl>(learner, options.service);
+  EnableHealthAndReflection();
+  grpc::ServerBuilder builder;
+  ApplyServerOptions(&builder);
+  const std::string address = absl::StrCat(options.address, ":", options.port);
+  builder.AddListeningPort(address, MakeServerCredentials(options.service.security),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
+                                               " (in use, or not an address of this host)"));
+  }
+  SetServing(server->server_.get(), kService, true);
+  return server;
+}
+
+LearnerServer::~LearnerServer() { Shutdown(); }
+
+void LearnerServer::Shutdown(absl::Duration grace) {
+  if (shut_down_.exchange(true) || server_ == nullptr) return;
+  SetServing(server_.get(), kService, false);
+  learner_->Shutdown();  // ends WatchModel waits
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  server_->Wait();
+}
+
+}  // namespace zf

@@ -1,0 +1,106 @@
+// LearnerService over gRPC (proto/zerofleet/v1/learner.proto) in front of a Learner
+// (learner.h), and LearnerServer, the running gRPC server. Implemented in learner_service.cc.
+//
+//   GetRunConfig  unary          rules, search settings, games per actor, latest model version
+//   SubmitGames   bidi stream    per request: validate -> Learner::Submit (fsync) -> ack
+//   WatchModel    server stream  every newer version as chunks (<= 1 MiB) with its sha256
+//
+// Synchronous gRPC API: traffic here is a few messages per second per actor, so a thread per
+// call keeps the code plain. A bad request in SubmitGames gets an ack carrying an error code
+// (the stream stays open); a stream-level problem ends the call with the status.
+// Thread-safe: gRPC calls the service from many threads; Learner is thread-safe for Submit.
+#ifndef ZEROFLEET_LEARNER_LEARNER_SERVICE_H_
+#define ZEROFLEET_LEARNER_LEARNER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/rpc/security.h"
+#include "common/search/self_play.h"
+#include "learner/learner.h"
+#include "zerofleet/v1/learner.grpc.pb.h"
+
+namespace zf {
+
+struct LearnerServiceOptions {
+  SelfPlayOptions selfplay;  // what GetRunConfig hands out (rules = the learner's)
+  std::string run_id;
+  int max_games_per_request = 256;
+  int chunk_bytes = 1 << 20;  // WatchModel chunk payload (under the 4 MiB message limit)
+  RpcSecurity security;
+};
+
+// Counters for logs, metrics and tests. Thread-safe.
+struct LearnerServiceStats {
+  std::atomic<int64_t> games_acked{0};
+  std::atomic<int64_t> duplicates{0};
+  std::atomic<int64_t> rejected_requests{0};
+  std::atomic<int64_t> models_sent{0};
+  std::atomic<int64_t> open_submit_streams{0};
+  std::atomic<int64_t> open_watch_streams{0};
+};
+
+class LearnerServiceImpl final : public zerofleet::v1::LearnerService::Service {
+ public:
+  LearnerServiceImpl(Learner* learner, const LearnerServiceOptions& options)
+      : learner_(learner), options_(options) {}
+
+  grpc::Status GetRunConfig(grpc::ServerContext* context,
+                            const zerofleet::v1::GetRunConfigRequest* request,
+                            zerofleet::v1::RunConfig* response) override;
+  grpc::Status SubmitGames(grpc::ServerContext* context,
+                           grpc::ServerReaderWriter<zerofleet::v1::SubmitGamesAck,
+                                                    zerofleet::v1::SubmitGamesRequest>* stream)
+      override;
+  grpc::Status WatchModel(grpc::ServerContext* context,
+                          const zerofleet::v1::WatchModelRequest* request,
+                          grpc::ServerWriter<zerofleet::v1::ModelChunk>* writer) override;
+
+  const LearnerServiceStats& stats() const { return stats_; }
+
+ private:
+  // One request's ack: stored (or error) for every game in it.
+  zerofleet::v1::SubmitGamesAck Handle(const zerofleet::v1::SubmitGamesRequest& request);
+
+  Learner* const learner_;
+  const LearnerServiceOptions options_;
+  LearnerServiceStats stats_;
+};
+
+struct LearnerServerOptions {
+  std::string address = "127.0.0.1";
+  int port = 0;  // 0: the system picks one (see port())
+  LearnerServiceOptions service;
+};
+
+class LearnerServer {
+ public:
+  // Serves `learner` (not owned; must outlive the server). Health is SERVING once this returns.
+  static absl::StatusOr<std::unique_ptr<LearnerServer>> Start(Learner* learner,
+                                                              const LearnerServerOptions& options);
+  ~LearnerServer();  // Shutdown()
+
+  int port() const { return port_; }
+  // Ends open calls (WatchModel streams at once, others within `grace`). Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(2));
+  const LearnerServiceStats& stats() const { return service_->stats(); }
+
+ private:
+  LearnerServer() = default;
+
+  Learner* learner_ = nullptr;
+  std::unique_ptr<LearnerServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace zf
+
+#endif  // ZEROFLEET_LEARNER_LEARNER_SERVICE_H_

@@ -122,9 +122,10 @@ void DynamicBatcher::WorkerLoop() {
     const size_t points = size_t{positions[0].size} * positions[0].size;
     policy.resize(positions.size() * points);
     value.resize(positions.size());
-    const int64_t version = model_version_();
-    const absl::Status status =
-        evaluator_->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value));
+    int64_t version = -1;
+    const absl::Status status = evaluator_->EvaluateVersioned(
+        positions, absl::MakeSpan(policy), absl::MakeSpan(value), &version);
+    if (version < 0) version = model_version_();  // an unversioned evaluator
     const absl::Time end = absl::Now();
     {  // before the callbacks, so a client that has its answer sees it counted
       absl::MutexLock l(&stats_mu_);
@@ -143,6 +144,13 @@ void DynamicBatcher::WorkerLoop() {
         stats_.max_queue_wait_seconds = std::max(stats_.max_queue_wait_seconds, wait);
       }
       stats_.compute_seconds_total += absl::ToDoubleSeconds(end - start);
+    }
+    if (options_.on_batch) {
+      std::vector<double> waits;
+      waits.reserve(batch.size());
+      for (const Request& r : batch) waits.push_back(absl::ToDoubleSeconds(start - r.enqueued));
+      options_.on_batch(static_cast<int>(positions.size()), absl::ToDoubleSeconds(end - start),
+                        waits);
     }
     size_t offset = 0;
     for (Request& r : batch) {

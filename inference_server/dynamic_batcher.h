@@ -33,6 +33,10 @@ struct DynamicBatcherOptions {
   int max_batch = 256;                                       // positions per batch, 1..4096
   absl::Duration max_queue_delay = absl::Microseconds(500);  // 0: take what is queued
   int workers = 1;  // concurrent batches (2 overlaps host work with a GPU forward pass)
+  // Optional (metrics): after each batch, from its worker thread: positions, compute seconds,
+  // and each request's queue wait in seconds. Must be thread-safe and quick.
+  std::function<void(int positions, double compute_seconds, absl::Span<const double> waits)>
+      on_batch;
 };
 
 absl::Status ValidateBatcherOptions(const DynamicBatcherOptions& options);
@@ -57,7 +61,8 @@ class DynamicBatcher {
   using Done = std::function<void(const absl::Status& status, absl::Span<const float> policy,
                                   absl::Span<const float> value, int64_t model_version)>;
 
-  // `evaluator` must outlive the batcher; `model_version` is read before each batch.
+  // `evaluator` must outlive the batcher; results carry the version EvaluateVersioned
+  // reports, or `model_version()` read after the batch for unversioned evaluators.
   // Starts the worker threads. `options` must pass ValidateBatcherOptions.
   DynamicBatcher(Evaluator* evaluator, std::function<int64_t()> model_version,
                  const DynamicBatcherOptions& options);

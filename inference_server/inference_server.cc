@@ -8,6 +8,7 @@
 #include "common/nn/network.h"
 #include "common/nn/torch_evaluator.h"
 #include "common/rpc/grpc_options.h"
+#include "common/rpc/security.h"
 
 namespace zf {
 
@@ -43,6 +44,7 @@ absl::StatusOr<ServedModel> LoadServedModel(const ServedModelOptions& options) {
   if (!torch_eval.ok()) return torch_eval.status();
   TorchEvaluator* raw = torch_eval->get();
   served.version = [raw] { return raw->version(); };
+  served.torch = raw;
   served.description =
       absl::StrCat(options.model_path.empty()
                        ? absl::StrCat(options.net, " random init (seed ", options.seed, ")")
@@ -77,7 +79,8 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Start(
   grpc::ServerBuilder builder;
   ApplyServerOptions(&builder);
   const std::string address = absl::StrCat(options.address, ":", options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(address, MakeServerCredentials(options.service.security),
+                           &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

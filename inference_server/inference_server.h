@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/nn/torch_evaluator.h"
 #include "common/search/evaluator.h"
 #include "inference_server/dynamic_batcher.h"
 #include "inference_server/inference_service.h"
@@ -34,6 +35,7 @@ struct ServedModelOptions {
 struct ServedModel {
   std::unique_ptr<Evaluator> evaluator;
   std::function<int64_t()> version;  // thread-safe
+  TorchEvaluator* torch = nullptr;   // `evaluator` when it is one (models can be swapped in)
   std::string description;           // "null model", "small random init", "model.zfnn v12 (...)"
 };
 
@@ -65,6 +67,8 @@ class InferenceServer {
   InferenceServiceStats service_stats() const { return service_->stats(); }  // Thread-safe.
   // Thread-safe (fixed at start).
   const std::string& model_description() const { return model_.description; }
+  // The swappable evaluator (null for the null model). Thread-safe.
+  TorchEvaluator* torch_evaluator() const { return model_.torch; }
 
  private:
   explicit InferenceServer(ServedModel model) : model_(std::move(model)) {}

@@ -65,7 +65,10 @@ class InferenceServiceImpl::Reactor final
     if (finish) Finish(grpc::Status::OK);  // last: nothing may touch `this` after it
   }
 
-  void OnDone() override { Unref(); }
+  void OnDone() override {
+    service_->open_streams_.fetch_sub(1, std::memory_order_relaxed);
+    Unref();
+  }
 
  private:
   // Validates request_, then submits it or queues an error response.
@@ -208,13 +211,20 @@ InferenceServiceImpl::InferenceServiceImpl(DynamicBatcher* batcher,
 
 grpc::ServerBidiReactor<EvaluateRequest, EvaluateResponse>* InferenceServiceImpl::Evaluate(
     grpc::CallbackServerContext* context) {
+  if (grpc::Status s = AuthorizeCall(*context, options_.security,
+                                     "/zerofleet.v1.InferenceService/Evaluate");
+      !s.ok()) {
+    return new FinishedBidiReactor<EvaluateRequest, EvaluateResponse>(std::move(s));
+  }
   streams_.fetch_add(1, std::memory_order_relaxed);
+  open_streams_.fetch_add(1, std::memory_order_relaxed);
   return new Reactor(this);
 }
 
 InferenceServiceStats InferenceServiceImpl::stats() const {
   InferenceServiceStats s;
   s.streams = streams_.load();
+  s.open_streams = open_streams_.load();
   s.requests = requests_.load();
   s.rejected = rejected_.load();
   return s;

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "common/rpc/security.h"
 #include "inference_server/dynamic_batcher.h"
 #include "zerofleet/v1/inference.grpc.pb.h"
 
@@ -29,10 +30,12 @@ struct InferenceServiceOptions {
   int max_positions_per_request = 256;  // larger requests: RESOURCE_EXHAUSTED
   int max_in_flight_per_stream = 64;    // unanswered requests before reading pauses
   int board_size = 0;                   // > 0: the only board size served
+  RpcSecurity security;                 // the token every stream must carry (if any)
 };
 
 struct InferenceServiceStats {
-  int64_t streams = 0;
+  int64_t streams = 0;       // opened since start
+  int64_t open_streams = 0;  // open now (connected actors)
   int64_t requests = 0;
   int64_t rejected = 0;  // requests answered with an error
 };
@@ -53,6 +56,7 @@ class InferenceServiceImpl final : public zerofleet::v1::InferenceService::Callb
   DynamicBatcher* const batcher_;
   const InferenceServiceOptions options_;
   std::atomic<int64_t> streams_{0};
+  std::atomic<int64_t> open_streams_{0};
   std::atomic<int64_t> requests_{0};
   std::atomic<int64_t> rejected_{0};
 };

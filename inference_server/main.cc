@@ -8,8 +8,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -19,8 +21,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/game/rules.h"
+#include "absl/time/clock.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/zerofleet_metrics.h"
+#include "common/rpc/security_flags.h"
 #include "common/util/command_line.h"
 #include "inference_server/inference_server.h"
+#include "inference_server/model_watcher.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1", "Address to listen on (0.0.0.0 for every interface)");
 ABSL_FLAG(int, port, 0, "Port to listen on (0: pick a free one and print it)");
@@ -36,6 +43,12 @@ ABSL_FLAG(int, board_size, 0, "Serve only this board size (0: any size the rules
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N (CUDA runs bf16)");
 ABSL_FLAG(bool, null_model, false,
           "Uniform policy and value 0 without LibTorch (to measure the transport alone)");
+ABSL_FLAG(std::string, learner, "",
+          "Learner address (host:port): follow its model versions (WatchModel) and serve each "
+          "new one; without it, serve the starting model forever");
+ABSL_FLAG(int, metrics_port, 0, "Serve Prometheus metrics on this port at /metrics; 0 = off");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1",
+          "Address for --metrics-port (0.0.0.0 to be scraped from other hosts)");
 
 namespace {
 
@@ -49,13 +62,14 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   absl::FlagsUsageConfig usage_config;  // --help lists this file's flags (not absl's)
   usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::StrContains(path, "inference_server/main.cc");
+    return absl::StrContains(path, "inference_server/main.cc") ||
+           absl::StrContains(path, "common/rpc/security_flags.cc");
   };
   absl::SetFlagsUsageConfig(usage_config);
   absl::SetProgramUsageMessage(
-      "zerofleet-inference-server [--port P] [--model FILE | --net tiny|small|base | "
-      "--null-model] [--max-batch N] [--max-queue-delay-us U]: evaluates leaf batches for "
-      "zerofleet actors over gRPC");
+      "zerofleet-inference-server [--port P] [--learner HOST:PORT] [--model FILE | --net "
+      "tiny|small|base | --null-model] [--max-batch N] [--max-queue-delay-us U] "
+      "[--metrics-port M]: evaluates leaf batches for zerofleet actors over gRPC");
   // --max-batch == --max_batch
   const std::vector<std::string> rest = zf::ParseCommandLineAcceptingDashes(argc, argv);
   if (rest.size() > 1) return Fail(absl::StrCat("unexpected argument '", rest[1], "'"));
@@ -67,6 +81,16 @@ int main(int argc, char** argv) {
   }
   const int delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
   if (delay_us < 0) return Fail(absl::StrCat("--max-queue-delay-us ", delay_us, " is negative"));
+  const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (metrics_port < 0 || metrics_port > 65535) {
+    return Fail(absl::StrCat("--metrics-port ", metrics_port, " out of range: 0 (off) or 1..65535"));
+  }
+  absl::StatusOr<zf::RpcSecurity> security = zf::RpcSecurityFromFlags();
+  if (!security.ok()) return Fail(std::string(security.status().message()));
+  const std::string learner = absl::GetFlag(FLAGS_learner);
+  if (!learner.empty() && absl::GetFlag(FLAGS_null_model)) {
+    return Fail("--learner needs a network: drop --null-model");
+  }
 
   // SIGINT/SIGTERM are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
@@ -92,17 +116,75 @@ int main(int argc, char** argv) {
   options.batcher.workers = absl::GetFlag(FLAGS_batch_workers);
   options.service.max_in_flight_per_stream = absl::GetFlag(FLAGS_max_in_flight_per_stream);
   options.service.board_size = board_size;
+  options.service.security = *security;
+  // Metrics: batches from the batcher's workers, the rest sampled by a small thread.
+  std::shared_ptr<prometheus::Registry> registry;
+  std::unique_ptr<zf::InferenceMetricSet> inference_metrics;
+  std::unique_ptr<zf::InferenceServerMetricSet> server_metrics;
+  std::unique_ptr<zf::MetricsServer> metrics_server;
+  if (metrics_port != 0) {
+    registry = std::make_shared<prometheus::Registry>();
+    inference_metrics = std::make_unique<zf::InferenceMetricSet>(registry);
+    server_metrics = std::make_unique<zf::InferenceServerMetricSet>(registry);
+    options.batcher.on_batch = [i = inference_metrics.get(), s = server_metrics.get()](
+                                   int positions, double seconds, absl::Span<const double> waits) {
+      i->ObserveBatch(positions, seconds);
+      for (double w : waits) s->queue_wait_seconds.Observe(w);
+    };
+    absl::StatusOr<std::unique_ptr<zf::MetricsServer>> started = zf::MetricsServer::Start(
+        zf::MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), metrics_port}, registry);
+    if (!started.ok()) {
+      return Fail(absl::StrCat("--metrics-port: ", started.status().message()));
+    }
+    metrics_server = *std::move(started);
+  }
   absl::StatusOr<std::unique_ptr<zf::InferenceServer>> server =
       zf::InferenceServer::Start(*std::move(model), options);
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
-  std::printf("listening on %s:%d (%s)\n", options.address.c_str(), (*server)->port(),
-              (*server)->model_description().c_str());
+  std::printf("listening on %s:%d (%s, %s)\n", options.address.c_str(), (*server)->port(),
+              (*server)->model_description().c_str(), zf::DescribeSecurity(*security).c_str());
+  if (metrics_server != nullptr) std::printf("metrics: %s\n", metrics_server->url().c_str());
   std::fflush(stdout);
+
+  std::unique_ptr<zf::ModelWatcher> watcher;
+  if (!learner.empty()) {
+    zf::ModelWatcherOptions watch;
+    watch.learner = learner;
+    watch.security = *security;
+    watch.on_log = [](const std::string& line) {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    };
+    if (server_metrics != nullptr) {
+      watch.on_model = [s = server_metrics.get()](int64_t) { s->models_loaded.Increment(); };
+    }
+    absl::StatusOr<std::unique_ptr<zf::ModelWatcher>> started =
+        zf::ModelWatcher::Start(watch, (*server)->torch_evaluator());
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    watcher = *std::move(started);
+  }
+  std::atomic<bool> done{false};
+  std::thread sampler;
+  if (server_metrics != nullptr) {
+    sampler = std::thread([&] {
+      while (!done.load()) {
+        const zf::InferenceServiceStats stats = (*server)->service_stats();
+        server_metrics->open_streams.Set(static_cast<double>(stats.open_streams));
+        if (zf::TorchEvaluator* torch = (*server)->torch_evaluator(); torch != nullptr) {
+          server_metrics->model_version.Set(static_cast<double>(torch->version()));
+        }
+        absl::SleepFor(absl::Milliseconds(500));
+      }
+    });
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "zerofleet-inference-server: signal %d, shutting down\n", sig);
+  watcher.reset();
+  done = true;
+  if (sampler.joinable()) sampler.join();
   (*server)->Shutdown();
   const zf::BatcherStats stats = (*server)->batcher_stats();
   std::fprintf(stderr, "zerofleet-inference-server: %lld positions in %lld batches (mean %.1f)\n",

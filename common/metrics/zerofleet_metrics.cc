@@ -69,6 +69,38 @@ void InferenceMetricSet::ObserveBatch(int64_t size, double seconds) {
   compute_seconds.Observe(seconds);
 }
 
+InferenceServerMetricSet::InferenceServerMetricSet(std::shared_ptr<prometheus::Registry> registry)
+    : queue_wait_seconds(NewHistogram(*registry, "zerofleet_inference_queue_wait_seconds",
+                                      "Time a request waited in the batcher's queue before its "
+                                      "batch started, in seconds.",
+                                      LatencySecondsBuckets())),
+      open_streams(NewGaugeFamily(*registry, "zerofleet_inference_open_streams",
+                                  "Evaluate streams open (one per connected actor).")
+                       .Add({})),
+      model_version(NewGaugeFamily(*registry, "zerofleet_inference_model_version",
+                                   "Version of the model this server evaluates with.")
+                        .Add({})),
+      models_loaded(NewCounter(*registry, "zerofleet_inference_models_loaded_total",
+                               "Model versions received from the learner and swapped in.")),
+      registry_(std::move(registry)) {}
+
+ActorMetricSet::ActorMetricSet(std::shared_ptr<prometheus::Registry> registry)
+    : leaf_roundtrip_seconds(NewHistogram(*registry, "zerofleet_actor_leaf_roundtrip_seconds",
+                                          "Round trip of one leaf batch to the inference "
+                                          "servers (retries included), in seconds.",
+                                          LatencySecondsBuckets())),
+      batches_in_flight(NewGaugeFamily(*registry, "zerofleet_actor_batches_in_flight",
+                                       "Leaf batches sent and not yet answered.")
+                            .Add({})),
+      games_acked(NewCounter(*registry, "zerofleet_actor_games_acked_total",
+                             "Finished games the learner acknowledged (durably stored).")),
+      evaluate_retries(NewCounter(*registry, "zerofleet_actor_evaluate_retries_total",
+                                  "Leaf batches retried because no inference server answered.")),
+      games_pending(NewGaugeFamily(*registry, "zerofleet_actor_games_pending",
+                                   "Finished games waiting for the learner's ack.")
+                        .Add({})),
+      registry_(std::move(registry)) {}
+
 LearnerMetricSet::LearnerMetricSet(std::shared_ptr<prometheus::Registry> registry)
     : train_steps(NewCounter(*registry, "zerofleet_learner_train_steps_total",
                              "Optimizer steps taken by the learner.")),
@@ -85,6 +117,8 @@ LearnerMetricSet::LearnerMetricSet(std::shared_ptr<prometheus::Registry> registr
       checkpoint_seconds(NewHistogram(*registry, "zerofleet_learner_checkpoint_seconds",
                                       "Wall time to write one checkpoint, in seconds.",
                                       SlowSecondsBuckets())),
+      duplicate_games(NewCounter(*registry, "zerofleet_learner_duplicate_games_total",
+                                 "Games received again (same id) and not counted twice.")),
       registry_(std::move(registry)),
       loss_(NewGaugeFamily(*registry_, "zerofleet_learner_loss",
                            "Loss of the latest training step, by head (policy: cross-entropy, "

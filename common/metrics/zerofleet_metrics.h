@@ -64,6 +64,36 @@ class InferenceMetricSet {
   std::shared_ptr<prometheus::Registry> registry_;
 };
 
+// What only a zerofleet-inference-server has: the queue in front of the batcher, the actors
+// connected, the model it serves.
+class InferenceServerMetricSet {
+ public:
+  explicit InferenceServerMetricSet(std::shared_ptr<prometheus::Registry> registry);
+
+  prometheus::Histogram& queue_wait_seconds;  // zerofleet_inference_queue_wait_seconds
+  prometheus::Gauge& open_streams;            // zerofleet_inference_open_streams
+  prometheus::Gauge& model_version;           // zerofleet_inference_model_version
+  prometheus::Counter& models_loaded;         // zerofleet_inference_models_loaded_total
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// A zerofleet-actor (with SelfPlayMetricSet for simulations, moves and games).
+class ActorMetricSet {
+ public:
+  explicit ActorMetricSet(std::shared_ptr<prometheus::Registry> registry);
+
+  prometheus::Histogram& leaf_roundtrip_seconds;  // zerofleet_actor_leaf_roundtrip_seconds
+  prometheus::Gauge& batches_in_flight;           // zerofleet_actor_batches_in_flight
+  prometheus::Counter& games_acked;               // zerofleet_actor_games_acked_total
+  prometheus::Counter& evaluate_retries;          // zerofleet_actor_evaluate_retries_total
+  prometheus::Gauge& games_pending;               // zerofleet_actor_games_pending
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
 // The learner. Loss, entropy and learning rate appear only after the first training step
 // (SetStep), so a fresh run exports no made-up zeros for them.
 class LearnerMetricSet {
@@ -79,6 +109,7 @@ class LearnerMetricSet {
   prometheus::Gauge& buffer_positions;        // zerofleet_learner_buffer_positions
   prometheus::Gauge& model_version;           // zerofleet_model_version
   prometheus::Histogram& checkpoint_seconds;  // zerofleet_learner_checkpoint_seconds
+  prometheus::Counter& duplicate_games;       // zerofleet_learner_duplicate_games_total
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

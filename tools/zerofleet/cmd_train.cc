@@ -1,8 +1,5 @@
 // `zerofleet train`: the all-in-one trainer (self-play + learner in one process).
 // Ctrl-C (SIGINT) or SIGTERM stops cleanly with a checkpoint; a second one exits at once.
-#include <signal.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -19,6 +16,7 @@
 #include "learner/train_run.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
+#include "tools/zerofleet/signals.h"
 
 ABSL_FLAG(std::string, run_dir, "runs/gomoku", "Run directory: checkpoints, model.zfm, metrics.jsonl; an existing run resumes");
 ABSL_FLAG(std::string, preset, "auto",
@@ -74,62 +72,6 @@ void ApplyPreset(const std::string& preset) {
   }
 }
 
-// Turns SIGINT/SIGTERM into `stop`; a second signal (a second later or more) ends the process
-// at once.
-//
-// A handler (not sigwait with the signals blocked) because some threads exist before main
-// (OpenBLAS starts its workers when the library loads) and cannot be given a blocked mask: a
-// signal delivered to one of them would otherwise kill the process. The handler only bumps a
-// lock-free counter, which is async-signal-safe; a watcher thread relays it to `stop`.
-std::atomic<int> signals_received{0};  // the process-wide state a handler needs
-std::atomic<int64_t> first_signal_ns{0};
-
-int64_t MonotonicNanos() {  // clock_gettime is async-signal-safe
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-void OnStopSignal(int) {
-  const int64_t now = MonotonicNanos();
-  if (signals_received.fetch_add(1) == 0) {
-    first_signal_ns.store(now);
-    static const char kMsg[] =
-        "\nzerofleet: stopping after the current step (again to quit now)\n";
-    (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
-    return;
-  }
-  // A repeat within a second is the same stop delivered twice (`timeout` signals the child and
-  // then its whole process group), not a person pressing Ctrl-C again.
-  if (now - first_signal_ns.load() > 1000000000) _exit(130);
-}
-
-class SignalWatcher {
- public:
-  explicit SignalWatcher(std::atomic<bool>* stop) : stop_(stop) {
-    struct sigaction action = {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-    thread_ = std::thread([this] {
-      while (!done_.load()) {
-        if (signals_received.load() > 0) stop_->store(true);
-        absl::SleepFor(absl::Milliseconds(50));
-      }
-    });
-  }
-  ~SignalWatcher() {
-    done_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool>* stop_;
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
 // --- Prometheus metrics (--metrics-port) ---------------------------------------------------
 // Fed by TrainRun's callbacks. Counters count what this process did: the snapshot's totals
 // (cumulative over a resumed run) are taken relative to where this process started.
@@ -176,35 +118,23 @@ class TrainMetrics {
 
 }  // namespace
 
-void ApplyTrainDefaults(const std::vector<std::string>& args) {
-  std::string preset = "auto";
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].rfind("--preset=", 0) == 0) preset = args[i].substr(9);
-    if (args[i] == "--preset" && i + 1 < args.size()) preset = args[i + 1];
-  }
-  ApplyPreset(preset);
-}
-
-int RunTrainCommand(const std::vector<std::string>& args) {
-  if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
+absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags() {
   const std::string preset = absl::GetFlag(FLAGS_preset);
   if (preset != "auto" && preset != "cpu" && preset != "gpu") {
-    return Fail(absl::StrCat("--preset: unknown preset '", preset, "' (auto, cpu, gpu)"));
-  }
-  if (const int port = absl::GetFlag(FLAGS_metrics_port); port < 0 || port > 65535) {
-    return Fail(absl::StrCat("--metrics-port: ", port, " out of range: 0 (off) or 1..65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--preset: unknown preset '", preset, "' (auto, cpu, gpu)"));
   }
   TrainRunOptions o;
   absl::StatusOr<SelfPlayOptions> selfplay = SelfPlayOptionsFromFlags();
-  if (!selfplay.ok()) return Fail(selfplay.status());
+  if (!selfplay.ok()) return selfplay.status();
   o.selfplay = *selfplay;
   absl::StatusOr<NetConfig> net = NetConfigFromPreset(absl::GetFlag(FLAGS_net));
-  if (!net.ok()) return Fail(absl::StrCat("--net: ", net.status().message()));
+  if (!net.ok()) return absl::InvalidArgumentError(absl::StrCat("--net: ", net.status().message()));
   o.net = *net;
   o.run_dir = absl::GetFlag(FLAGS_run_dir);
   const std::string device = absl::GetFlag(FLAGS_device);
   if (absl::StatusOr<torch::Device> d = ParseDevice(device); !d.ok()) {
-    return Fail(absl::StrCat("--device: ", d.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("--device: ", d.status().message()));
   }
   o.evaluator.device = device;
   o.trainer.device = device;
@@ -223,7 +153,29 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   o.num_iterations = absl::GetFlag(FLAGS_num_iterations);
   o.publish_every_steps = absl::GetFlag(FLAGS_publish_every);
   o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every);
-  if (absl::Status s = ValidateTrainRunOptions(o); !s.ok()) return Fail(absl::StrCat("--", s.message()));
+  if (absl::Status s = ValidateTrainRunOptions(o); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
+  }
+  return o;
+}
+
+void ApplyTrainDefaults(const std::vector<std::string>& args) {
+  std::string preset = "auto";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--preset=", 0) == 0) preset = args[i].substr(9);
+    if (args[i] == "--preset" && i + 1 < args.size()) preset = args[i + 1];
+  }
+  ApplyPreset(preset);
+}
+
+int RunTrainCommand(const std::vector<std::string>& args) {
+  if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
+  if (const int port = absl::GetFlag(FLAGS_metrics_port); port < 0 || port > 65535) {
+    return Fail(absl::StrCat("--metrics-port: ", port, " out of range: 0 (off) or 1..65535"));
+  }
+  absl::StatusOr<TrainRunOptions> options = TrainRunOptionsFromFlags();
+  if (!options.ok()) return Fail(options.status());
+  const TrainRunOptions& o = *options;
 
   std::atomic<bool> stop{false};
   SignalWatcher watcher(&stop);  // before any thread starts, so all inherit the blocked mask

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "learner/train_run.h"
+
 namespace zf::cli {
 
 int RunSelfPlayCommand(const std::vector<std::string>& args);  // cmd_selfplay.cc
@@ -12,8 +15,18 @@ int RunBenchCommand(const std::vector<std::string>& args);     // cmd_bench.cc
 int RunPlayCommand(const std::vector<std::string>& args);      // cmd_play.cc
 int RunEvaluateCommand(const std::vector<std::string>& args);  // cmd_evaluate.cc
 int RunTrainCommand(const std::vector<std::string>& args);     // cmd_train.cc
-// Applies --preset defaults before flags are parsed (cmd_train.cc).
+// Applies --preset defaults before flags are parsed (cmd_train.cc; also `learner`).
 void ApplyTrainDefaults(const std::vector<std::string>& args);
+// The run settings `train` and `learner` share, from the flags, validated (cmd_train.cc).
+absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags();
+int RunLearnerCommand(const std::vector<std::string>& args);  // cmd_learner.cc
+int RunActorCommand(const std::vector<std::string>& args);    // cmd_actor.cc
+// Actor defaults: games and threads from the learner's run config unless given.
+void ApplyActorDefaults(const std::vector<std::string>& args);
+
+// The whole command line of `zerofleet` (dispatch.cc). With `command` set, runs that one
+// command with every argument as its own (zerofleet-learner, zerofleet-actor).
+int RunMain(int argc, char** argv, const char* command = nullptr);
 
 }  // namespace zf::cli
 

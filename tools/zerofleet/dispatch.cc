@@ -1,4 +1,5 @@
-// zerofleet: the user-facing CLI. A thin main: find the subcommand, parse flags, run it.
+// The `zerofleet` command line: the subcommand table, help, flag parsing and dispatch. The
+// mains (main.cc, main_learner.cc, main_actor.cc) only call RunMain.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/util/command_line.h"
 #include "tools/zerofleet/cli.h"
+#include "common/rpc/security_flags.h"
 #include "tools/zerofleet/commands.h"
 
 namespace zf::cli {
@@ -33,6 +35,26 @@ const std::vector<Command>& Commands() {
     c->push_back({"train", "train a model: self-play and learning in one process (resumable)",
                   "zerofleet train [--run-dir runs/gomoku] [--preset auto|cpu|gpu] [flags]",
                   train_flags, RunTrainCommand, ApplyTrainDefaults});
+    std::vector<std::string> learner_flags = {"address", "port"};
+    for (const auto& f : train_flags) {
+      if (f != "num_iterations") learner_flags.push_back(f);
+    }
+    for (const auto& f : SecurityFlagNames()) learner_flags.push_back(f);
+    c->push_back({"learner",
+                  "serve a training run to actors and inference servers over gRPC "
+                  "(= zerofleet-learner)",
+                  "zerofleet-learner [--run-dir DIR] [--port 50051] [--preset auto|cpu|gpu] "
+                  "[run flags as for train]",
+                  learner_flags, RunLearnerCommand, ApplyTrainDefaults});
+    std::vector<std::string> actor_flags = {"learner", "inference", "parallel_games", "threads",
+                                            "actor_id", "max_games", "seed", "metrics_port",
+                                            "metrics_address"};
+    for (const auto& f : SecurityFlagNames()) actor_flags.push_back(f);
+    c->push_back({"actor",
+                  "play self-play games for a learner, evaluated by inference servers "
+                  "(= zerofleet-actor)",
+                  "zerofleet-actor --learner HOST:PORT --inference HOST:PORT[,HOST:PORT...]",
+                  actor_flags, RunActorCommand, ApplyActorDefaults});
     std::vector<std::string> play_flags = RuleFlags();
     for (const char* f : {"model", "device", "color", "sims", "move_time", "leaves_per_game",
                           "c_puct", "fpu_reduction", "seed"}) {
@@ -94,28 +116,35 @@ void PrintCommandHelp(const Command& c) {
 }  // namespace
 }  // namespace zf::cli
 
-int main(int argc, char** argv) {
-  using zf::cli::Commands;
+namespace zf::cli {
+
+int RunMain(int argc, char** argv, const char* command_name) {
   absl::SetProgramUsageMessage("zerofleet <command> [flags]; see `zerofleet --help`");
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
-      !std::strcmp(argv[1], "help")) {
-    zf::cli::PrintMainHelp();
-    return argc < 2 ? 2 : 0;
+  // zerofleet <command> [flags...], or a fixed command: <binary> [flags...].
+  int first_flag = 1;
+  if (command_name == nullptr) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+      PrintMainHelp();
+      return argc < 2 ? 2 : 0;
+    }
+    command_name = argv[1];
+    first_flag = 2;
   }
-  const zf::cli::Command* command = nullptr;
+  const Command* command = nullptr;
   for (const auto& c : Commands()) {
-    if (c.name == argv[1]) command = &c;
+    if (c.name == command_name) command = &c;
   }
   if (command == nullptr) {
-    return zf::cli::Fail(absl::StrCat("unknown command '", argv[1], "' (see zerofleet --help)"));
+    return Fail(absl::StrCat("unknown command '", command_name, "' (see zerofleet --help)"));
   }
   std::vector<std::string> normalised = {argv[0]};
-  for (int i = 2; i < argc; ++i) {
+  for (int i = first_flag; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      zf::cli::PrintCommandHelp(*command);
+      PrintCommandHelp(*command);
       return 0;
     }
-    normalised.push_back(zf::NormaliseFlagName(argv[i]));
+    normalised.push_back(NormaliseFlagName(argv[i]));
   }
   if (command->before_parse != nullptr) command->before_parse(normalised);
   std::vector<char*> args;
@@ -124,3 +153,5 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional(rest.begin() + 1, rest.end());
   return command->run(positional);
 }
+
+}  // namespace zf::cli

@@ -1,0 +1,171 @@
+// `zerofleet learner` (also the binary zerofleet-learner): the Learner behind LearnerService.
+// Actors fetch the run config from it and submit games; inference servers watch its models.
+// Same flags and presets as `train` for the run's settings. SIGINT/SIGTERM: stop accepting
+// games, write a checkpoint, exit 0.
+#include <atomic>
+#include <cstdio>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/zerofleet_metrics.h"
+#include "common/rpc/security_flags.h"
+#include "common/util/progress.h"
+#include "learner/learner_service.h"
+#include "tools/zerofleet/cli.h"
+#include "tools/zerofleet/commands.h"
+#include "tools/zerofleet/signals.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1",
+          "Address to serve gRPC on (0.0.0.0: every interface, e.g. in a container)");
+ABSL_FLAG(int, port, 50051, "Port to serve gRPC on (0: pick a free one and print it)");
+ABSL_DECLARE_FLAG(int, metrics_port);
+ABSL_DECLARE_FLAG(std::string, metrics_address);
+ABSL_DECLARE_FLAG(int, games_per_iter);
+
+namespace zf::cli {
+namespace {
+
+// Follows the learner's status into its Prometheus metrics (from the main loop).
+class LearnerMetrics {
+ public:
+  LearnerMetrics(std::shared_ptr<prometheus::Registry> registry, const LearnerStatus& start,
+                 int batch_size)
+      : set_(std::move(registry)), start_(start), batch_size_(batch_size) {}
+  void Update(const LearnerStatus& s) {
+    AdvanceCounterTo(set_.train_steps, static_cast<double>(s.step - start_.step));
+    AdvanceCounterTo(set_.samples_trained,
+                     static_cast<double>((s.step - start_.step) * batch_size_));
+    AdvanceCounterTo(set_.games_received, static_cast<double>(s.games - start_.games));
+    AdvanceCounterTo(set_.duplicate_games, static_cast<double>(s.duplicate_games));
+    set_.buffer_positions.Set(static_cast<double>(s.buffer_size));
+    set_.model_version.Set(static_cast<double>(s.model_version));
+    if (s.last.step > 0) {
+      set_.SetStep(s.last.policy_loss, s.last.value_loss, s.last.policy_entropy, s.last.lr);
+    }
+  }
+  void ObserveCheckpoint(double seconds) { set_.checkpoint_seconds.Observe(seconds); }
+
+ private:
+  LearnerMetricSet set_;
+  const LearnerStatus start_;
+  const int batch_size_;
+};
+
+}  // namespace
+
+int RunLearnerCommand(const std::vector<std::string>& args) {
+  if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
+  const int port = absl::GetFlag(FLAGS_port);
+  if (port < 0 || port > 65535) return Fail(absl::StrCat("--port ", port, " out of range"));
+  const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (metrics_port < 0 || metrics_port > 65535) {
+    return Fail(absl::StrCat("--metrics-port: ", metrics_port, " out of range: 0 (off) or 1..65535"));
+  }
+  absl::StatusOr<TrainRunOptions> train = TrainRunOptionsFromFlags();
+  if (!train.ok()) return Fail(train.status());
+  absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
+  if (!security.ok()) return Fail(security.status());
+  LearnerOptions options = TrainRun::LearnerOptionsFor(*train);
+  options.store_games = true;  // ack only what is durable
+  options.export_models = true;
+
+  std::atomic<bool> stop{false};
+  SignalWatcher watcher(&stop);
+  Progress progress;
+  std::unique_ptr<LearnerMetrics> metrics;
+  LearnerHooks hooks;
+  hooks.on_log = [&](const std::string& line) { progress.Log(line); };
+  hooks.on_checkpoint = [&](double seconds) {
+    if (metrics != nullptr) metrics->ObserveCheckpoint(seconds);
+  };
+  absl::StatusOr<std::unique_ptr<Learner>> learner = Learner::Create(options, hooks);
+  if (!learner.ok()) return Fail(learner.status());
+  if ((*learner)->resumed()) progress.Log((*learner)->resume_note());
+
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (metrics_port != 0) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    metrics = std::make_unique<LearnerMetrics>(registry, (*learner)->status(),
+                                               options.trainer.batch_size);
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
+        MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), metrics_port}, registry);
+    if (!server.ok()) return Fail(absl::StrCat("--metrics-port: ", server.status().message()));
+    metrics_server = *std::move(server);
+  }
+
+  LearnerServerOptions server_options;
+  server_options.address = absl::GetFlag(FLAGS_address);
+  server_options.port = port;
+  server_options.service.selfplay = train->selfplay;
+  server_options.service.run_id = train->run_dir;
+  server_options.service.security = *security;
+  absl::StatusOr<std::unique_ptr<LearnerServer>> server =
+      LearnerServer::Start(learner->get(), server_options);
+  if (!server.ok()) return Fail(server.status());
+  std::printf("listening on %s:%d (%s)\n", server_options.address.c_str(), (*server)->port(),
+              DescribeSecurity(*security).c_str());
+  if (metrics_server != nullptr) std::printf("metrics: %s\n", metrics_server->url().c_str());
+  std::fflush(stdout);
+  const Rules& rules = train->selfplay.rules;
+  progress.Log(absl::StrFormat(
+      "zerofleet learner: %s, net %dx%d, %d sims, %d games per actor, batch %d, device %s, run "
+      "dir %s, model v%d",
+      DescribeRules(rules), (*learner)->net_config().blocks, (*learner)->net_config().channels,
+      train->selfplay.search.simulations, train->selfplay.parallel_games,
+      options.trainer.batch_size, (*learner)->trainer().device().str(), options.run_dir,
+      (*learner)->status().model_version));
+
+  // The training loop, on this thread; games arrive on gRPC threads meanwhile.
+  const absl::Time start = absl::Now();
+  const LearnerStatus first = (*learner)->status();
+  const int64_t games_per_line = absl::GetFlag(FLAGS_games_per_iter);
+  int64_t last_line_games = first.games;
+  absl::Time last_progress = absl::InfinitePast();
+  absl::Status status;
+  while (!stop.load()) {
+    absl::StatusOr<bool> stepped = (*learner)->TrainStep();
+    if (!stepped.ok()) {
+      status = stepped.status();
+      break;
+    }
+    if (!*stepped) absl::SleepFor(absl::Milliseconds(20));
+    const absl::Time now = absl::Now();
+    if (now - last_progress < absl::Milliseconds(100)) continue;
+    last_progress = now;
+    const LearnerStatus s = (*learner)->status();
+    if (metrics != nullptr) metrics->Update(s);
+    const double secs = std::max(1e-9, absl::ToDoubleSeconds(now - start));
+    const std::string line = absl::StrFormat(
+        "games %d (+%d dup) | positions %d | step %d | loss p %.3f v %.3f | games/h %.0f | "
+        "buffer %d | model v%d | actors %d",
+        s.games, s.duplicate_games, s.positions, s.step, s.last.policy_loss, s.last.value_loss,
+        (s.games - first.games) * 3600.0 / secs, s.buffer_size, s.model_version,
+        static_cast<int>((*server)->stats().open_submit_streams.load()));
+    progress.Update(line);
+    if (s.games - last_line_games >= games_per_line) {
+      last_line_games = s.games;
+      progress.Log(line);
+    }
+  }
+  // Stop taking games first, so the final checkpoint holds every acked one.
+  (*server)->Shutdown();
+  progress.Finish();
+  absl::Status saved = (*learner)->SaveCheckpoint();
+  if (saved.ok()) {
+    // Stored (durable, acked) and counted (added to the buffer) must agree: nothing acked lost,
+    // nothing counted twice.
+    const LearnerStatus s = (*learner)->status();
+    progress.Log(absl::StrCat("checkpoint at step ", s.step, ", model v", s.model_version,
+                              "; games stored ", s.games_stored, ", counted ", s.games));
+  }
+  if (absl::Status s = (*learner)->Sync(); !s.ok() && saved.ok()) saved = s;
+  if (!status.ok()) return Fail(status);
+  if (!saved.ok()) return Fail(saved);
+  return 0;
+}
+
+}  // namespace zf::cli

@@ -35,8 +35,8 @@ struct ServedModelOptions {
 struct ServedModel {
   std::unique_ptr<Evaluator> evaluator;
   std::function<int64_t()> version;  // thread-safe
-  TorchEvaluator* torch = nullptr;   // `evaluator` when it is one (models can be swapped in)
   std::string description;           // "null model", "small random init", "model.zfnn v12 (...)"
+  TorchEvaluator* torch = nullptr;   // `evaluator` when it is one (models can be swapped in)
 };
 
 // Builds the evaluator. Errors name the file or flag at fault. Thread-safe.

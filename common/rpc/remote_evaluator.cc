@@ -18,8 +18,9 @@ using zerofleet::v1::EvaluateResponse;
 
 absl::Status FromGrpcStatus(const grpc::Status& status, absl::string_view context) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(context, ": ", status.error_message()));
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  return absl::Status(code, absl::StrCat(context, ": ", absl::StatusCodeToString(code), ": ",
+                                         status.error_message()));
 }
 
 namespace {

@@ -78,7 +78,8 @@ class RemoteEvaluator : public Evaluator {
   RemoteEvaluatorStats stats_ ABSL_GUARDED_BY(mu_);
 };
 
-// grpc::Status -> absl::Status with the same code, the message prefixed by `context`.
+// grpc::Status -> absl::Status with the same code; the message is "<context>: <CODE>: <message>"
+// (the code name helps an operator: UNAUTHENTICATED, UNAVAILABLE, ...).
 absl::Status FromGrpcStatus(const grpc::Status& status, absl::string_view context);
 
 }  // namespace zf

@@ -5,6 +5,7 @@
 // be lost and nothing counted twice. Every wait is bounded.
 #include <signal.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,34 +76,38 @@ class ClusterTest : public ::testing::Test {
     ASSERT_GT(inference_port_, 0);
   }
 
-  std::unique_ptr<ChildProcess> StartLearner(int run) {
+  std::unique_ptr<ChildProcess> StartLearner(int run, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {
         BinDir() + "/zerofleet-learner", "--run-dir", dir_.Path("run"), "--port",
         absl::StrCat(learner_port_), "--preset", "cpu", "--board-size", "7", "--win-length", "4",
         "--sims", "16", "--parallel-games", "8", "--min-positions", "100", "--batch-size", "32",
         "--publish-every", "4", "--checkpoint-every", "20", "--device", "cpu"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, dir_.Path(absl::StrCat("learner", run, ".log")),
                                      dir_.Path(absl::StrCat("learner", run, ".log")));
     EXPECT_TRUE(child->WaitForOutput(Stream::kStdout, "listening on", absl::Seconds(60)))
         << child->Log();
     return child;
   }
-  std::unique_ptr<ChildProcess> StartInference(int run) {
+  std::unique_ptr<ChildProcess> StartInference(int run, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {
         BinDir() + "/zerofleet-inference-server", "--port", absl::StrCat(inference_port_),
         "--learner", absl::StrCat("127.0.0.1:", learner_port_), "--net", "tiny", "--device",
         "cpu", "--board-size", "7", "--max-queue-delay-us", "300"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, dir_.Path(absl::StrCat("inference", run, ".log")),
                                      dir_.Path(absl::StrCat("inference", run, ".log")));
     EXPECT_TRUE(child->WaitForOutput(Stream::kStdout, "listening on", absl::Seconds(60)))
         << child->Log();
     return child;
   }
-  std::unique_ptr<ChildProcess> StartActor(const std::string& id, int metrics_port) {
+  std::unique_ptr<ChildProcess> StartActor(const std::string& id, int metrics_port,
+                                           std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {
         BinDir() + "/zerofleet-actor", "--learner", absl::StrCat("127.0.0.1:", learner_port_),
         "--inference", absl::StrCat("127.0.0.1:", inference_port_), "--actor-id", id,
         "--metrics-port", absl::StrCat(metrics_port), "--threads", "2", "--parallel-games", "8"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, dir_.Path(id + ".log"), dir_.Path(id + ".log"));
     EXPECT_TRUE(child->WaitForOutput(Stream::kStdout, "metrics:", absl::Seconds(60)))
         << child->Log();
@@ -177,6 +182,31 @@ TEST_F(ClusterTest, TrainsEndToEndAndSurvivesKilledProcesses) {
   ASSERT_GT(stored, 0) << learner_log;
   EXPECT_GE(stored, static_cast<int64_t>(acked_a) + final_acked_b) << learner_log;
   EXPECT_EQ(counted, stored) << learner_log;
+}
+
+TEST_F(ClusterTest, LearnerAndInferenceServerRefuseCallsWithoutTheToken) {
+  const std::string token = dir_.Path("token");
+  const std::string wrong = dir_.Path("wrong-token");
+  { std::ofstream(token) << "s3cret-token\n"; }
+  { std::ofstream(wrong) << "not-the-token\n"; }
+  auto learner = StartLearner(1, {"--token-file", token});
+  auto inference = StartInference(1, {"--token-file", token});
+  // The inference server presents the token to the learner: it gets the learner's model.
+  EXPECT_TRUE(inference->WaitForOutput(Stream::kStdout, "model v0 loaded", absl::Seconds(60)))
+      << inference->Log();
+
+  // An actor with the wrong token is refused (not retried forever) and says why.
+  auto intruder = StartActor("intruder", testing::FreeLoopbackPort(), {"--token-file", wrong});
+  EXPECT_EQ(intruder->WaitExit(absl::Seconds(60)), 2) << intruder->Log();
+  EXPECT_NE(intruder->Log().find("UNAUTHENTICATED"), std::string::npos) << intruder->Log();
+  EXPECT_TRUE(learner->WaitForOutput(Stream::kStderr, "refused", absl::Seconds(10)))
+      << learner->Log();
+
+  // With the token, games flow.
+  const int metrics = testing::FreeLoopbackPort();
+  auto actor = StartActor("member", metrics, {"--token-file", token});
+  EXPECT_GE(WaitForMetric(metrics, kAcked, 2, absl::Seconds(120)), 2) << actor->Log();
+  EXPECT_EQ(actor->Stop(absl::Seconds(60)), 0) << actor->Log();
 }
 
 }  // namespace

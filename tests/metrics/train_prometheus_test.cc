@@ -1,6 +1,8 @@
-// End to end: a real `zerofleet train --metrics-port` process, scraped by Debian's real
-// Prometheus server on loopback; every Grafana panel query of deploy/grafana/ must return data
-// through Prometheus' HTTP API, and the scraped text must pass `promtool check metrics`.
+// End to end: real zerofleet processes with --metrics-port, scraped by Debian's real Prometheus
+// server on loopback; every Grafana panel query of deploy/grafana/ must return data through
+// Prometheus' HTTP API, and every scraped text must pass `promtool check metrics`.
+//   1. `zerofleet train` (all-in-one): every panel but the service-only ones.
+//   2. The fleet (learner, inference server, two actors): every panel, none skipped.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +45,8 @@ const std::map<std::string, std::string>& NotExportedByTrain() {
        "inference server only: zerofleet train evaluates in-process, without a request queue"},
       {"zerofleet_actor_leaf_roundtrip_seconds",
        "actors only: zerofleet train makes no inference RPCs"},
+      {"zerofleet_inference_open_streams",
+       "inference server only: no actors connect to zerofleet train"},
   };
   return *m;
 }
@@ -109,25 +113,46 @@ std::string QueryHasData(httplib::Client& prometheus, const std::string& expr) {
   return "ok";
 }
 
-TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
-  const char* bin_dir = std::getenv("ZF_BIN_DIR");
-  const char* source_dir = std::getenv("ZF_SOURCE_DIR");
-  ASSERT_NE(bin_dir, nullptr) << "run through ctest (sets ZF_BIN_DIR)";
-  ASSERT_NE(source_dir, nullptr);
-  if (access(kPrometheus, X_OK) != 0 || access(kPromtool, X_OK) != 0) {
-    GTEST_SKIP() << "install the Debian package 'prometheus' (prometheus, promtool)";
+// Queries every expression until each has data or `deadline`; what is left in `pending` (each
+// with the reason) has failed the test.
+void WaitUntilEveryQueryHasData(httplib::Client& prometheus, absl::Time deadline,
+                                std::map<std::string, std::string>* pending) {
+  while (!pending->empty() && absl::Now() < deadline) {
+    for (auto it = pending->begin(); it != pending->end();) {
+      it->second = QueryHasData(prometheus, it->first);
+      it = it->second == "ok" ? pending->erase(it) : std::next(it);
+    }
+    if (!pending->empty()) absl::SleepFor(absl::Milliseconds(500));
+  }
+  for (const auto& [expr, why] : *pending) ADD_FAILURE() << "query " << expr << ": " << why;
+}
+
+// Both tests: the binaries, the dashboard's panels, and Prometheus present (else skipped).
+class PrometheusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bin_dir = std::getenv("ZF_BIN_DIR");
+    const char* source_dir = std::getenv("ZF_SOURCE_DIR");
+    ASSERT_NE(bin_dir, nullptr) << "run through ctest (sets ZF_BIN_DIR)";
+    ASSERT_NE(source_dir, nullptr);
+    bin_ = bin_dir;
+    if (access(kPrometheus, X_OK) != 0 || access(kPromtool, X_OK) != 0) {
+      GTEST_SKIP() << "install the Debian package 'prometheus' (prometheus, promtool)";
+    }
+    Struct dashboard;
+    const std::string path =
+        std::string(source_dir) + "/deploy/grafana/dashboards/zerofleet-overview.json";
+    ASSERT_TRUE(ParseJson(ReadFile(path), &dashboard)) << path;
+    EXPECT_EQ(dashboard.fields().at("uid").string_value(), "zerofleet-overview");
+    CollectPanels(dashboard.fields().at("panels"), &panels_);
+    ASSERT_FALSE(panels_.empty());
   }
 
-  // 1. The dashboard's panels.
-  Struct dashboard;
-  const std::string dashboard_path =
-      std::string(source_dir) + "/deploy/grafana/dashboards/zerofleet-overview.json";
-  ASSERT_TRUE(ParseJson(ReadFile(dashboard_path), &dashboard)) << dashboard_path;
-  EXPECT_EQ(dashboard.fields().at("uid").string_value(), "zerofleet-overview");
-  std::vector<Panel> panels;
-  CollectPanels(dashboard.fields().at("panels"), &panels);
-  ASSERT_FALSE(panels.empty());
+  std::string bin_;
+  std::vector<Panel> panels_;
+};
 
+TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
   // 2. zerofleet train with metrics, and Prometheus scraping it every second.
   // Declared before the processes, so they are stopped before it is removed.
   const ScopedTempDir temp_dir("zf_train_prometheus_");
@@ -140,7 +165,7 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
   const absl::Time deadline = absl::Now() + absl::Seconds(75);
   // clang-format off
   std::unique_ptr<ChildProcess> train = ChildProcess::Start(
-      {std::string(bin_dir) + "/zerofleet", "train", "--board-size", "7", "--win-length", "4",
+      {bin_ + "/zerofleet", "train", "--board-size", "7", "--win-length", "4",
        "--preset", "cpu", "--sims", "16", "--games-per-iter", "8", "--num-iterations", "1000",
        "--min-positions", "100", "--batch-size", "32", "--checkpoint-every", "5",
        "--run-dir", dir + "/run", "--metrics-port", absl::StrCat(train_port)},
@@ -186,7 +211,7 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
   prometheus_http.set_connection_timeout(1, 0);
   std::map<std::string, std::string> pending;  // expr -> why it has no data yet
   int checked_panels = 0;
-  for (const Panel& panel : panels) {
+  for (const Panel& panel : panels_) {
     std::string skip;
     for (const std::string& expr : panel.exprs) {
       for (const auto& [metric, reason] : NotExportedByTrain()) {
@@ -204,14 +229,7 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
   }
   EXPECT_GE(checked_panels, 12);
   pending["up{job=\"zerofleet-train\"} == 1"] = "not queried";
-  while (!pending.empty() && absl::Now() < deadline) {
-    for (auto it = pending.begin(); it != pending.end();) {
-      it->second = QueryHasData(prometheus_http, it->first);
-      it = it->second == "ok" ? pending.erase(it) : std::next(it);
-    }
-    if (!pending.empty()) absl::SleepFor(absl::Milliseconds(500));
-  }
-  for (const auto& [expr, why] : pending) ADD_FAILURE() << "query " << expr << ": " << why;
+  WaitUntilEveryQueryHasData(prometheus_http, deadline, &pending);
   if (!pending.empty()) {
     ADD_FAILURE() << "prometheus log:\n" << prometheus->Log() << "\ntrain log:\n" << train->Log();
   }
@@ -221,6 +239,94 @@ TEST(TrainPrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
   ASSERT_TRUE(last);
   const PromtoolResult check = CheckMetrics(last->body, dir);
   EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << last->body;
+}
+
+// The fleet: every panel has data, none skipped, and every endpoint passes promtool.
+TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealFleet) {
+  const ScopedTempDir temp_dir("zf_fleet_prometheus_");
+  const std::string& dir = temp_dir.path();
+  ASSERT_FALSE(dir.empty());
+  const int learner_port = FreeLoopbackPort();
+  const int inference_port = FreeLoopbackPort();
+  const int prometheus_port = FreeLoopbackPort();
+  // learner, inference server, actor 1, actor 2
+  const std::vector<int> metrics = {FreeLoopbackPort(), FreeLoopbackPort(), FreeLoopbackPort(),
+                                    FreeLoopbackPort()};
+  const std::string& bin = bin_;
+  const std::string learner_address = absl::StrCat("127.0.0.1:", learner_port);
+  const std::string inference_address = absl::StrCat("127.0.0.1:", inference_port);
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  std::vector<std::unique_ptr<ChildProcess>> fleet;
+  // clang-format off
+  fleet.push_back(ChildProcess::Start(
+      {bin + "/zerofleet-learner", "--board-size", "7", "--win-length", "4", "--preset", "cpu",
+       "--sims", "16", "--parallel-games", "8", "--min-positions", "100", "--batch-size", "32",
+       "--checkpoint-every", "5", "--run-dir", dir + "/run", "--port", absl::StrCat(learner_port),
+       "--metrics-port", absl::StrCat(metrics[0])},
+      dir + "/learner.log", dir + "/learner.log"));
+  fleet.push_back(ChildProcess::Start(
+      {bin + "/zerofleet-inference-server", "--net", "tiny", "--device", "cpu", "--port",
+       absl::StrCat(inference_port), "--learner", learner_address, "--metrics-port",
+       absl::StrCat(metrics[1])},
+      dir + "/inference.log", dir + "/inference.log"));
+  for (int i = 2; i < 4; ++i) {
+    fleet.push_back(ChildProcess::Start(
+        {bin + "/zerofleet-actor", "--learner", learner_address, "--inference",
+         inference_address, "--metrics-port", absl::StrCat(metrics[i])},
+        absl::StrCat(dir, "/actor", i, ".log"), absl::StrCat(dir, "/actor", i, ".log")));
+  }
+  // clang-format on
+  std::string targets;
+  for (int port : metrics) absl::StrAppend(&targets, targets.empty() ? "" : ", ", "'127.0.0.1:", port, "'");
+  std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
+      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      "scrape_configs:\n  - job_name: zerofleet\n    static_configs:\n      - targets: [",
+      targets, "]\n");
+  std::unique_ptr<ChildProcess> prometheus = ChildProcess::Start(
+      {kPrometheus, "--config.file=" + dir + "/prometheus.yml",
+       "--storage.tsdb.path=" + dir + "/tsdb",
+       absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port), "--log.level=warn"},
+      dir + "/prometheus.log", dir + "/prometheus.log");
+  ASSERT_NE(prometheus, nullptr);
+  auto logs = [&] {
+    std::string all;
+    for (const auto& child : fleet) absl::StrAppend(&all, child->Log(), "\n----\n");
+    return all;
+  };
+
+  // Trained and checkpointed (every learner metric real), actors connected.
+  httplib::Client learner_http("127.0.0.1", metrics[0]);
+  learner_http.set_connection_timeout(1, 0);
+  std::string scraped;
+  while (absl::Now() < deadline) {
+    for (const auto& child : fleet) ASSERT_TRUE(child->Running()) << logs();
+    if (httplib::Result r = learner_http.Get("/metrics"); r && r->status == 200) {
+      scraped = r->body;
+      if (SampleValue(scraped, "zerofleet_learner_checkpoint_seconds_count") > 0) break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_GT(SampleValue(scraped, "zerofleet_learner_checkpoint_seconds_count"), 0) << logs();
+
+  std::map<std::string, std::string> pending;
+  for (const Panel& panel : panels_) {
+    for (const std::string& expr : panel.exprs) {
+      pending[absl::StrReplaceAll(expr, {{"$__rate_interval", "20s"}})] = "not queried";
+    }
+  }
+  pending["count(up{job=\"zerofleet\"} == 1) == 4"] = "not queried";
+  httplib::Client prometheus_http("127.0.0.1", prometheus_port);
+  prometheus_http.set_connection_timeout(1, 0);
+  WaitUntilEveryQueryHasData(prometheus_http, deadline, &pending);
+  if (!pending.empty()) ADD_FAILURE() << prometheus->Log() << logs();
+
+  for (int port : metrics) {
+    httplib::Client http("127.0.0.1", port);
+    httplib::Result r = http.Get("/metrics");
+    ASSERT_TRUE(r) << "port " << port;
+    const PromtoolResult check = CheckMetrics(r->body, dir);
+    EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << r->body;
+  }
 }
 
 }  // namespace

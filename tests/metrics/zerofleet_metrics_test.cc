@@ -69,6 +69,8 @@ TEST(ZerofleetMetricsTest, NamesFollowTheConventions) {
   SelfPlayMetricSet selfplay(registry);
   InferenceMetricSet inference(registry);
   LearnerMetricSet learner(registry);
+  InferenceServerMetricSet server(registry);
+  ActorMetricSet actor(registry);
   learner.SetStep(1, 1, 1, 1);
   int families = 0;
   for (const prometheus::MetricFamily& family : registry->Collect()) {
@@ -78,7 +80,7 @@ TEST(ZerofleetMetricsTest, NamesFollowTheConventions) {
     EXPECT_EQ(family.type == prometheus::MetricType::Counter, absl::EndsWith(family.name, "_total"))
         << family.name;
   }
-  EXPECT_EQ(families, 3 + 4 + 9);
+  EXPECT_EQ(families, 3 + 4 + 10 + 4 + 5);
 }
 
 TEST(ZerofleetMetricsTest, PromtoolAcceptsEverySet) {
@@ -89,6 +91,11 @@ TEST(ZerofleetMetricsTest, PromtoolAcceptsEverySet) {
   SelfPlayMetricSet selfplay(registry);
   InferenceMetricSet inference(registry);
   LearnerMetricSet learner(registry);
+  InferenceServerMetricSet server(registry);
+  ActorMetricSet actor(registry);
+  server.queue_wait_seconds.Observe(0.0005);
+  actor.leaf_roundtrip_seconds.Observe(0.002);
+  actor.games_acked.Increment(3);
   selfplay.simulations.Increment(100);
   inference.ObserveBatch(8, 0.001);
   learner.SetStep(1.5, 0.5, 2.0, 0.02);

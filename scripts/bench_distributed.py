@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--warmup", type=float, default=15)
     ap.add_argument("--actors", type=int, default=2)
     ap.add_argument("--games-per-actor", type=int, default=16)
+    ap.add_argument("--inference-args", default="--batch-workers 2",
+                    help="extra flags for zerofleet-inference-server (quoted)")
     args, run_flags = ap.parse_known_args()
     if not run_flags:
         run_flags = ["--preset", "cpu", "--device", "cpu"]
@@ -92,7 +94,7 @@ def main():
         device = run_flags[run_flags.index("--device") + 1] if "--device" in run_flags else "auto"
         fleet.start("inference", [os.path.join(args.bin, "zerofleet-inference-server"), "--port",
                                   str(iport), "--learner", f"127.0.0.1:{lport}", "--metrics-port",
-                                  str(im), "--device", device])
+                                  str(im), "--device", device] + args.inference_args.split())
         wait_for(lambda: scrape(im), 120, "inference server metrics")
         actor_ports = []
         for i in range(args.actors):
@@ -110,7 +112,8 @@ def main():
     finally:
         fleet.stop()
 
-    print(f"flags: {' '.join(run_flags)}; {args.actors} actors x {args.games_per_actor} games "
+    print(f"flags: {' '.join(run_flags)}; inference server: {args.inference_args}; "
+          f"{args.actors} actors x {args.games_per_actor} games "
           f"(all-in-one: {total_games} games); window {args.seconds:.0f} s after {args.warmup:.0f} s")
     print(f"all-in-one (zerofleet train) sims/s : {aio:10.0f}")
     print(f"distributed (learner + inference + {args.actors} actors) sims/s : {dist:10.0f}")

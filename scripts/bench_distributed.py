@@ -2,7 +2,8 @@
 """Distributed self-play vs the all-in-one trainer, same net and settings (issue 6, section 7).
 
 usage: scripts/bench_distributed.py [--bin build/bin] [--seconds 60] [--warmup 15]
-                                    [--actors 2] [--games-per-actor 16] [extra run flags...]
+                                    [--actors 2] [--games-per-actor 64] [--actor-threads 4]
+                                    [--inference-args "..."] [extra run flags...]
 
 1. All-in-one: `zerofleet train` with --metrics-port; sims/s from
    zerofleet_selfplay_simulations_total over the measuring window (after a warm-up).
@@ -65,8 +66,11 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=15)
     ap.add_argument("--actors", type=int, default=2)
-    ap.add_argument("--games-per-actor", type=int, default=16)
-    ap.add_argument("--inference-args", default="--batch-workers 2",
+    ap.add_argument("--games-per-actor", type=int, default=64)
+    ap.add_argument("--actor-threads", type=int, default=4,
+                    help="self-play threads per actor (= leaf batches in flight per actor)")
+    ap.add_argument("--inference-args",
+                    default="--batch-workers 2 --max-batch 64 --max-queue-delay-us 2000",
                     help="extra flags for zerofleet-inference-server (quoted)")
     args, run_flags = ap.parse_known_args()
     if not run_flags:
@@ -102,7 +106,8 @@ def main():
             actor_ports.append(ap_port)
             fleet.start(f"actor{i}", [os.path.join(args.bin, "zerofleet-actor"), "--learner",
                                       f"127.0.0.1:{lport}", "--inference", f"127.0.0.1:{iport}",
-                                      "--metrics-port", str(ap_port), "--threads", "2"])
+                                      "--metrics-port", str(ap_port), "--threads",
+                                      str(args.actor_threads)])
         wait_for(lambda: all(scrape(p) for p in actor_ports), 120, "actor metrics")
         before = scrape(im)
         dist = window_rate(actor_ports, "zerofleet_selfplay_simulations_total", args.warmup,
@@ -113,7 +118,7 @@ def main():
         fleet.stop()
 
     print(f"flags: {' '.join(run_flags)}; inference server: {args.inference_args}; "
-          f"{args.actors} actors x {args.games_per_actor} games "
+          f"{args.actors} actors x {args.games_per_actor} games x {args.actor_threads} threads "
           f"(all-in-one: {total_games} games); window {args.seconds:.0f} s after {args.warmup:.0f} s")
     print(f"all-in-one (zerofleet train) sims/s : {aio:10.0f}")
     print(f"distributed (learner + inference + {args.actors} actors) sims/s : {dist:10.0f}")

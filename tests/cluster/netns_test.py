@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 SKIP = 77
 source, bindir = sys.argv[1], sys.argv[2]
@@ -72,24 +71,6 @@ def pick_addresses(pid):
         if not any(re.search(rf"inet {re.escape(a)}/", used) for a in addrs):
             return addrs[1], addrs[2], addrs[5]
     raise RuntimeError("no free /29 in 10.213.0.0/16")
-
-
-def scrape_at(host, port):
-    """scrape() for a host other than loopback, with no proxy in the way."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        body = opener.open(f"http://{host}:{port}/metrics", timeout=2).read()
-    except OSError:
-        return {}
-    out = {}
-    for line in body.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            try:
-                out[name] = float(value)
-            except ValueError:
-                pass
-    return out
 
 
 class Link:
@@ -196,7 +177,7 @@ def run(fleet, link, host_ip, ns_ip, learner_ip, run_dir):
         "--threads", "2", "--parallel-games", "8"])
 
     def across():  # the actor's metrics, scraped by the host across the veth
-        return scrape_at(ns_ip, am)
+        return scrape(am, host=ns_ip)
 
     def inside():  # the same, scraped from inside the namespace (works while the link is cut)
         code = (f"import json, sys; sys.path.insert(0, {os.path.join(source, 'scripts')!r}); "

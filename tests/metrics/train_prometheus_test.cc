@@ -127,6 +127,23 @@ void WaitUntilEveryQueryHasData(httplib::Client& prometheus, absl::Time deadline
   for (const auto& [expr, why] : *pending) ADD_FAILURE() << "query " << expr << ": " << why;
 }
 
+// Debian's prometheus on 127.0.0.1:`port`, scraping `targets` (loopback ports) every second as
+// job `job`; config, data and log under `dir`.
+std::unique_ptr<ChildProcess> StartPrometheus(const std::string& dir, const std::string& job,
+                                              const std::vector<int>& targets, int port) {
+  std::string list;
+  for (int t : targets) absl::StrAppend(&list, list.empty() ? "" : ", ", "'127.0.0.1:", t, "'");
+  std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
+      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      "scrape_configs:\n  - job_name: ", job, "\n    static_configs:\n      - targets: [", list,
+      "]\n");
+  return ChildProcess::Start(
+      {kPrometheus, "--config.file=" + dir + "/prometheus.yml",
+       "--storage.tsdb.path=" + dir + "/tsdb",
+       absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
+      dir + "/prometheus.log", dir + "/prometheus.log");
+}
+
 // Both tests: the binaries, the dashboard's panels, and Prometheus present (else skipped).
 class PrometheusTest : public ::testing::Test {
  protected:
@@ -172,16 +189,8 @@ TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
       dir + "/train.log", dir + "/train.log");
   // clang-format on
   ASSERT_NE(train, nullptr);
-  std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "scrape_configs:\n  - job_name: zerofleet-train\n    static_configs:\n"
-      "      - targets: ['127.0.0.1:",
-      train_port, "']\n");
-  std::unique_ptr<ChildProcess> prometheus = ChildProcess::Start(
-      {kPrometheus, "--config.file=" + dir + "/prometheus.yml",
-       "--storage.tsdb.path=" + dir + "/tsdb",
-       absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port), "--log.level=warn"},
-      dir + "/prometheus.log", dir + "/prometheus.log");
+  std::unique_ptr<ChildProcess> prometheus =
+      StartPrometheus(dir, "zerofleet-train", {train_port}, prometheus_port);
   ASSERT_NE(prometheus, nullptr);
 
   // 3. Wait until the run has trained and checkpointed (so every learner metric is real).
@@ -276,17 +285,8 @@ TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealFleet) {
         absl::StrCat(dir, "/actor", i, ".log"), absl::StrCat(dir, "/actor", i, ".log")));
   }
   // clang-format on
-  std::string targets;
-  for (int port : metrics) absl::StrAppend(&targets, targets.empty() ? "" : ", ", "'127.0.0.1:", port, "'");
-  std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "scrape_configs:\n  - job_name: zerofleet\n    static_configs:\n      - targets: [",
-      targets, "]\n");
-  std::unique_ptr<ChildProcess> prometheus = ChildProcess::Start(
-      {kPrometheus, "--config.file=" + dir + "/prometheus.yml",
-       "--storage.tsdb.path=" + dir + "/tsdb",
-       absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port), "--log.level=warn"},
-      dir + "/prometheus.log", dir + "/prometheus.log");
+  std::unique_ptr<ChildProcess> prometheus =
+      StartPrometheus(dir, "zerofleet", metrics, prometheus_port);
   ASSERT_NE(prometheus, nullptr);
   auto logs = [&] {
     std::string all;

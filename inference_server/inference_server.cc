@@ -75,19 +75,15 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Start(
   server->service_ =
       std::make_unique<InferenceServiceImpl>(server->batcher_.get(), service_options);
 
-  EnableHealthAndReflection();
-  grpc::ServerBuilder builder;
-  ApplyServerOptions(&builder);
-  const std::string address = absl::StrCat(options.address, ":", options.port);
-  builder.AddListeningPort(address, MakeServerCredentials(options.service.security),
-                           &server->port_);
-  builder.RegisterService(server->service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
+      options.address, options.port, MakeServerCredentials(options.service.security),
+      server->service_.get(), zerofleet::v1::InferenceService::service_full_name(),
+      &server->port_);
+  if (!grpc_server.ok()) {
     server->batcher_->Stop();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+    return grpc_server.status();
   }
-  SetServing(server->server_.get(), zerofleet::v1::InferenceService::service_full_name(), true);
+  server->server_ = *std::move(grpc_server);
   return server;
 }
 

@@ -29,8 +29,8 @@ void SetError(v1::SubmitGamesAck* ack, absl::StatusCode code, const std::string&
 grpc::Status LearnerServiceImpl::GetRunConfig(grpc::ServerContext* context,
                                               const v1::GetRunConfigRequest* request,
                                               v1::RunConfig* response) {
-  if (grpc::Status s = AuthorizeCall(*context, options_.security,
-                                     "/zerofleet.v1.LearnerService/GetRunConfig");
+  if (grpc::Status s =
+          AuthorizeCall(*context, options_.security, "/zerofleet.v1.LearnerService/GetRunConfig");
       !s.ok()) {
     return s;
   }
@@ -89,8 +89,8 @@ v1::SubmitGamesAck LearnerServiceImpl::Handle(const v1::SubmitGamesRequest& requ
 grpc::Status LearnerServiceImpl::SubmitGames(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::SubmitGamesAck, v1::SubmitGamesRequest>* stream) {
-  if (grpc::Status s = AuthorizeCall(*context, options_.security,
-                                     "/zerofleet.v1.LearnerService/SubmitGames");
+  if (grpc::Status s =
+          AuthorizeCall(*context, options_.security, "/zerofleet.v1.LearnerService/SubmitGames");
       !s.ok()) {
     return s;
   }
@@ -112,8 +112,8 @@ grpc::Status LearnerServiceImpl::SubmitGames(
 grpc::Status LearnerServiceImpl::WatchModel(grpc::ServerContext* context,
                                             const v1::WatchModelRequest* request,
                                             grpc::ServerWriter<v1::ModelChunk>* writer) {
-  if (grpc::Status s = AuthorizeCall(*context, options_.security,
-                                     "/zerofleet.v1.LearnerService/WatchModel");
+  if (grpc::Status s =
+          AuthorizeCall(*context, options_.security, "/zerofleet.v1.LearnerService/WatchModel");
       !s.ok()) {
     return s;
   }
@@ -145,8 +145,8 @@ grpc::Status LearnerServiceImpl::WatchModel(grpc::ServerContext* context,
       continue;
     }
     const int64_t total = static_cast<int64_t>(model->bytes.size());
-    const int chunks = static_cast<int>(std::max<int64_t>(
-        1, (total + options_.chunk_bytes - 1) / options_.chunk_bytes));
+    const int chunks = static_cast<int>(
+        std::max<int64_t>(1, (total + options_.chunk_bytes - 1) / options_.chunk_bytes));
     bool sent = true;
     for (int i = 0; i < chunks && sent; ++i) {
       v1::ModelChunk chunk;
@@ -169,28 +169,17 @@ grpc::Status LearnerServiceImpl::WatchModel(grpc::ServerContext* context,
 
 absl::StatusOr<std::unique_ptr<LearnerServer>> LearnerServer::Start(
     Learner* learner, const LearnerServerOptions& options) {
-  if (options.port < 0 || options.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("port ", options.port, " out of range"));
-  }
   if (options.service.selfplay.rules != learner->options().rules) {
     return absl::InvalidArgumentError("the service's rules differ from the learner's");
   }
   std::unique_ptr<LearnerServer> server(new LearnerServer());
   server->learner_ = learner;
   server->service_ = std::make_unique<LearnerServiceImpl>(learner, options.service);
-  EnableHealthAndReflection();
-  grpc::ServerBuilder builder;
-  ApplyServerOptions(&builder);
-  const std::string address = absl::StrCat(options.address, ":", options.port);
-  builder.AddListeningPort(address, MakeServerCredentials(options.service.security),
-                           &server->port_);
-  builder.RegisterService(server->service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
-                                               " (in use, or not an address of this host)"));
-  }
-  SetServing(server->server_.get(), kService, true);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
+      options.address, options.port, MakeServerCredentials(options.service.security),
+      server->service_.get(), kService, &server->port_);
+  if (!grpc_server.ok()) return grpc_server.status();
+  server->server_ = *std::move(grpc_server);
   return server;
 }
 

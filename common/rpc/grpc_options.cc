@@ -3,6 +3,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
 namespace zf {
 
 grpc::ChannelArguments ClientChannelArguments() {
@@ -48,6 +52,28 @@ void SetServing(grpc::Server* server, const std::string& service_name, bool serv
   if (health == nullptr) return;
   health->SetServingStatus(serving);
   health->SetServingStatus(service_name, serving);
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& address, int port, std::shared_ptr<grpc::ServerCredentials> credentials,
+    grpc::Service* service, const std::string& service_name, int* bound_port) {
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port ", port, " out of range"));
+  }
+  EnableHealthAndReflection();
+  grpc::ServerBuilder builder;
+  ApplyServerOptions(&builder);
+  const std::string where = absl::StrCat(address, ":", port);
+  *bound_port = 0;
+  builder.AddListeningPort(where, std::move(credentials), bound_port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *bound_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", where, " (in use, or not an address of this host)"));
+  }
+  SetServing(server.get(), service_name, true);
+  return server;
 }
 
 }  // namespace zf

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
+
 namespace zf {
 
 constexpr int kMaxMessageBytes = 4 * 1024 * 1024;
@@ -37,6 +39,14 @@ void EnableHealthAndReflection();
 
 // After BuildAndStart: marks the overall health and `service_name` as SERVING (or not).
 void SetServing(grpc::Server* server, const std::string& service_name, bool serving);
+
+// A running server on "<address>:<port>" (port 0: the system picks one, written to
+// *bound_port) with the options above, health and reflection, `service` (not owned; must
+// outlive the server) registered and marked SERVING as `service_name`. UNAVAILABLE naming the
+// address when it cannot listen there.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& address, int port, std::shared_ptr<grpc::ServerCredentials> credentials,
+    grpc::Service* service, const std::string& service_name, int* bound_port);
 
 }  // namespace zf
 

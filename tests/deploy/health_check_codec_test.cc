@@ -4,7 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tools/health_probe/health_check.h"
+#include "common/rpc/health_check.h"
 
 namespace zf {
 namespace {

@@ -4,7 +4,6 @@
 #include "inference_server/inference_server.h"
 
 #include <arpa/inet.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/nn/network.h"
 #include "common/nn/torch_evaluator.h"
 #include "common/rpc/grpc_options.h"
+#include "common/rpc/health_check.h"
 #include "common/rpc/remote_evaluator.h"
 #include "common/rpc/wire.h"
 #include "gtest/gtest.h"
@@ -267,33 +266,12 @@ TEST(InferenceServerTest, MessageOverTheSizeLimitIsResourceExhausted) {
   EXPECT_TRUE(remote->Evaluate(one, absl::MakeSpan(policy), absl::MakeSpan(value)).ok());
 }
 
-// grpc.health.v1.Health/Check for `service` through a generic stub (no health stubs needed):
-// returns the HealthCheckResponse status (1 = SERVING), or -1.
+// grpc.health.v1.Health/Check for `service`: the HealthCheckResponse status (1 = SERVING),
+// or -1 when the call failed.
 int HealthStatus(int port, const std::string& service) {
-  grpc::GenericStub stub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
-  std::string request;  // field 1 (service), length-delimited
-  if (!service.empty()) {
-    request.push_back(0x0A);
-    request.push_back(static_cast<char>(service.size()));
-    request += service;
-  }
-  grpc::Slice slice(request);
-  grpc::ByteBuffer req(&slice, 1), resp;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  absl::Notification done;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &req, &resp,
-                 [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
-  if (!done.WaitForNotificationWithTimeout(absl::Seconds(15)) || !status.ok()) return -1;
-  grpc::Slice out;
-  if (!resp.DumpToSingleSlice(&out).ok()) return -1;
-  const std::string bytes(reinterpret_cast<const char*>(out.begin()), out.size());
-  if (bytes.size() != 2 || bytes[0] != 0x08) return -1;  // field 1 (status), varint
-  return bytes[1];
+  absl::StatusOr<ServingStatus> status =
+      CheckHealth(MakeChannel(absl::StrCat("127.0.0.1:", port)), service, absl::Seconds(10));
+  return status.ok() ? static_cast<int>(*status) : -1;
 }
 
 TEST(InferenceServerTest, HealthIsServing) {

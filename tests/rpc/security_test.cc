@@ -2,10 +2,10 @@
 // test-only InferenceService whose method only calls AuthorizeCall, plus the default health
 // service. Certificates are made per test by make_test_certs.sh (openssl). Every RPC has a
 // deadline and every wait is bounded.
+#include "common/rpc/health_check.h"
 #include "common/rpc/security.h"
 
 #include <fcntl.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,7 +21,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/rpc/grpc_options.h"
 #include "gmock/gmock.h"
@@ -107,35 +106,17 @@ struct HealthResult {
   int serving = -1;  // HealthCheckResponse.status: 1 = SERVING
 };
 
-// grpc.health.v1.Health/Check through a generic stub (no health stubs needed).
-HealthResult CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                         const std::string& service = "") {
-  grpc::GenericStub stub(channel);
-  std::string request;  // field 1 (service), length-delimited
-  if (!service.empty()) {
-    request.push_back(0x0A);
-    request.push_back(static_cast<char>(service.size()));
-    request += service;
-  }
-  grpc::Slice slice(request);
-  grpc::ByteBuffer req(&slice, 1), resp;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kRpcDeadline));
-  absl::Notification done;
+// grpc.health.v1.Health/Check over `channel` (common/rpc/health_check.h).
+HealthResult Health(const std::shared_ptr<grpc::Channel>& channel,
+                    const std::string& service = "") {
   HealthResult result;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &req, &resp,
-                 [&](grpc::Status s) {
-                   result.status = std::move(s);
-                   done.Notify();
-                 });
-  if (!done.WaitForNotificationWithTimeout(kRpcDeadline + absl::Seconds(5))) {
-    result.status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no callback");
-    return result;
+  absl::StatusOr<ServingStatus> status = CheckHealth(channel, service, kRpcDeadline);
+  if (status.ok()) {
+    result.serving = static_cast<int>(*status);
+  } else {
+    result.status = grpc::Status(static_cast<grpc::StatusCode>(status.status().code()),
+                                 std::string(status.status().message()));
   }
-  grpc::Slice out;
-  if (!result.status.ok() || !resp.DumpToSingleSlice(&out).ok()) return result;
-  const std::string bytes(reinterpret_cast<const char*>(out.begin()), out.size());
-  if (bytes.size() == 2 && bytes[0] == 0x08) result.serving = bytes[1];  // field 1, varint
   return result;
 }
 
@@ -233,7 +214,7 @@ TEST_F(SecurityTest, NoTlsNoTokenWorks) {
   auto channel = MakeSecureChannel(server->target(), none);
   const grpc::Status s = CallEvaluate(channel);
   EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
-  EXPECT_EQ(CheckHealth(channel).serving, 1);
+  EXPECT_EQ(Health(channel).serving, 1);
   // The plain MakeChannel of grpc_options.h talks to it too.
   EXPECT_TRUE(CallEvaluate(MakeChannel(server->target())).ok());
 }
@@ -274,8 +255,8 @@ TEST_F(SecurityTest, TokenOnPlaintext) {
 
   // Health needs no token.
   auto anonymous = MakeSecureChannel(server->target(), Load({}));
-  EXPECT_EQ(CheckHealth(anonymous).serving, 1);
-  EXPECT_EQ(CheckHealth(anonymous, InferenceService::service_full_name()).serving, 1);
+  EXPECT_EQ(Health(anonymous).serving, 1);
+  EXPECT_EQ(Health(anonymous, InferenceService::service_full_name()).serving, 1);
 }
 
 TEST_F(SecurityTest, TokenOverTls) {
@@ -300,7 +281,7 @@ TEST_F(SecurityTest, TokenOverTls) {
             grpc::StatusCode::UNAUTHENTICATED);
 
   // Health over TLS without a token.
-  const HealthResult health = CheckHealth(no_token);
+  const HealthResult health = Health(no_token);
   EXPECT_TRUE(health.status.ok()) << health.status.error_message();
   EXPECT_EQ(health.serving, 1);
 }
@@ -326,12 +307,12 @@ TEST_F(SecurityTest, TlsVerifiesTheServer) {
   // An unrelated CA: Evaluate and health both fail.
   auto wrong_ca = MakeSecureChannel(server->target(), Load(TlsClient("other_ca.pem")));
   EXPECT_EQ(CallEvaluate(wrong_ca).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(CheckHealth(wrong_ca).status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Health(wrong_ca).status.error_code(), grpc::StatusCode::UNAVAILABLE);
 
   // A plaintext client, health included: TLS covers the whole port.
   auto plain = MakeSecureChannel(server->target(), Load({}));
   EXPECT_EQ(CallEvaluate(plain).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(CheckHealth(plain).status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Health(plain).status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(SecurityTest, TlsClientToPlaintextServerFails) {
@@ -339,7 +320,7 @@ TEST_F(SecurityTest, TlsClientToPlaintextServerFails) {
   ASSERT_NE(server, nullptr);
   auto channel = MakeSecureChannel(server->target(), Load(TlsClient()));
   EXPECT_EQ(CallEvaluate(channel).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(CheckHealth(channel).status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Health(channel).status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(SecurityTest, RefusalsAreLoggedWithPeerAndRateLimited) {

@@ -25,7 +25,7 @@
 #include "absl/time/time.h"
 #include "common/util/command_line.h"
 #include "common/util/file_io.h"
-#include "tools/health_probe/health_check.h"
+#include "common/rpc/health_check.h"
 
 ABSL_FLAG(std::string, addr, "", "Server to ask, host:port (required)");
 ABSL_FLAG(std::string, service, "",

@@ -1,4 +1,4 @@
-#include "tools/health_probe/health_check.h"
+#include "common/rpc/health_check.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -112,13 +112,16 @@ absl::StatusOr<ServingStatus> DecodeHealthCheckResponse(absl::string_view bytes)
 
 absl::StatusOr<ServingStatus> CheckHealth(const HealthCheckOptions& options) {
   if (options.target.empty()) return absl::InvalidArgumentError("no target address");
-  std::shared_ptr<grpc::Channel> channel = MakeProbeChannel(options);
+  return CheckHealth(MakeProbeChannel(options), options.service, options.timeout);
+}
+
+absl::StatusOr<ServingStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                          absl::string_view service, absl::Duration timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       absl::ToChronoMilliseconds(options.timeout));
+  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
 
-  const std::string request_bytes = EncodeHealthCheckRequest(options.service);
+  const std::string request_bytes = EncodeHealthCheckRequest(service);
   grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
@@ -130,7 +133,7 @@ absl::StatusOr<ServingStatus> CheckHealth(const HealthCheckOptions& options) {
                    done.Notify();
                  });
   // The deadline ends the call; the extra second only guards against a stuck library.
-  if (!done.WaitForNotificationWithTimeout(options.timeout + absl::Seconds(1))) {
+  if (!done.WaitForNotificationWithTimeout(timeout + absl::Seconds(1))) {
     context.TryCancel();
     done.WaitForNotification();  // a cancelled call always completes
   }

@@ -1,14 +1,18 @@
 // A client for the standard gRPC health service (grpc.health.v1.Health/Check), without the
 // health .proto: Debian's gRPC ships no generated C++ for it, so the two one-field messages are
 // encoded by hand and sent through grpc::GenericStub. Implemented in health_check.cc.
-// All functions are thread-safe.
+// Used by zerofleet-health-probe (tools/health_probe) and the tests. All functions are
+// thread-safe.
 //
 //   message HealthCheckRequest  { string service = 1; }
 //   message HealthCheckResponse { ServingStatus status = 1; }  // UNKNOWN 0, SERVING 1,
 //                                                              // NOT_SERVING 2, SERVICE_UNKNOWN 3
-#ifndef ZEROFLEET_TOOLS_HEALTH_PROBE_HEALTH_CHECK_H_
-#define ZEROFLEET_TOOLS_HEALTH_PROBE_HEALTH_CHECK_H_
+#ifndef ZEROFLEET_COMMON_RPC_HEALTH_CHECK_H_
+#define ZEROFLEET_COMMON_RPC_HEALTH_CHECK_H_
 
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -43,6 +47,10 @@ absl::StatusOr<ServingStatus> DecodeHealthCheckResponse(absl::string_view bytes)
 // listens, DEADLINE_EXCEEDED on timeout, NOT_FOUND for a service the server does not know).
 absl::StatusOr<ServingStatus> CheckHealth(const HealthCheckOptions& options);
 
+// The same over an existing channel (e.g. one from MakeSecureChannel), with `timeout`.
+absl::StatusOr<ServingStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                          absl::string_view service, absl::Duration timeout);
+
 }  // namespace zf
 
-#endif  // ZEROFLEET_TOOLS_HEALTH_PROBE_HEALTH_CHECK_H_
+#endif  // ZEROFLEET_COMMON_RPC_HEALTH_CHECK_H_

@@ -15,30 +15,6 @@ namespace {
 
 namespace v1 = zerofleet::v1;
 
-// Counts leaf batches in flight and reports each one's round trip.
-class ObservingEvaluator : public Evaluator {
- public:
-  ObservingEvaluator(Evaluator* inner, std::atomic<int>* in_flight,
-                     const std::function<void(int, double)>* on_batch)
-      : inner_(inner), in_flight_(in_flight), on_batch_(on_batch) {}
-  absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
-                        absl::Span<float> value) override {
-    ++*in_flight_;
-    const absl::Time start = absl::Now();
-    absl::Status status = inner_->Evaluate(batch, policy, value);
-    --*in_flight_;
-    if (status.ok() && *on_batch_) {
-      (*on_batch_)(static_cast<int>(batch.size()), absl::ToDoubleSeconds(absl::Now() - start));
-    }
-    return status;
-  }
-
- private:
-  Evaluator* const inner_;
-  std::atomic<int>* const in_flight_;
-  const std::function<void(int, double)>* const on_batch_;
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Actor>> Actor::Create(const ActorOptions& options) {
@@ -151,7 +127,7 @@ absl::Status Actor::Run(const std::atomic<bool>* stop, const ActorCallbacks& cal
     }
   };
   retrying_ = std::make_unique<RetryingEvaluator>(round_robin_.get(), &selfplay_stop, retry);
-  ObservingEvaluator observed(retrying_.get(), &in_flight_, &callbacks.on_batch);
+  ObservedEvaluator observed(retrying_.get(), callbacks.on_batch, &in_flight_);
 
   std::atomic<int64_t> finished{0};
   auto sink = [&](GameRecord&& record) {

@@ -16,27 +16,6 @@ absl::Status Bad(absl::string_view name, int64_t value, absl::string_view range)
   return absl::InvalidArgumentError(absl::StrCat(name, " = ", value, " out of range: ", range));
 }
 
-// Reports each batch's size and wall time to TrainCallbacks::on_batch. Thread-safe when the
-// inner evaluator and the callback are.
-class ObservedEvaluator : public Evaluator {
- public:
-  ObservedEvaluator(Evaluator* inner, const std::function<void(int, double)>* on_batch)
-      : inner_(inner), on_batch_(on_batch) {}
-  absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
-                        absl::Span<float> value) override {
-    const absl::Time start = absl::Now();
-    absl::Status status = inner_->Evaluate(batch, policy, value);
-    if (status.ok()) {
-      (*on_batch_)(static_cast<int>(batch.size()), absl::ToDoubleSeconds(absl::Now() - start));
-    }
-    return status;
-  }
-
- private:
-  Evaluator* inner_;
-  const std::function<void(int, double)>* on_batch_;
-};
-
 }  // namespace
 
 LearnerOptions TrainRun::LearnerOptionsFor(const TrainRunOptions& o) {
@@ -114,7 +93,7 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   absl::Status selfplay_status;
   absl::Status sink_status;
   absl::Mutex sink_mu;
-  ObservedEvaluator observed(evaluator_.get(), &callbacks.on_batch);
+  ObservedEvaluator observed(evaluator_.get(), callbacks.on_batch);
   Evaluator* selfplay_evaluator = evaluator_.get();
   if (callbacks.on_batch) selfplay_evaluator = &observed;
   std::thread selfplay_thread([&] {

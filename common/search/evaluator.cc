@@ -4,9 +4,22 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/util/hash.h"
 
 namespace zf {
+
+absl::Status ObservedEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
+                                         absl::Span<float> policy, absl::Span<float> value) {
+  if (in_flight_ != nullptr) ++*in_flight_;
+  const absl::Time start = absl::Now();
+  absl::Status status = inner_->Evaluate(batch, policy, value);
+  if (in_flight_ != nullptr) --*in_flight_;
+  if (status.ok() && on_batch_) {
+    on_batch_(static_cast<int>(batch.size()), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  return status;
+}
 
 absl::Status CheckEvaluateArgs(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
                                absl::Span<float> value) {
@@ -18,8 +31,8 @@ absl::Status CheckEvaluateArgs(absl::Span<const EncodedPosition> batch, absl::Sp
     }
   }
   if (policy.size() < batch.size() * points || value.size() < batch.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("output buffers too small for a batch of ",
-                                                   batch.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("output buffers too small for a batch of ", batch.size()));
   }
   return absl::OkStatus();
 }
@@ -56,15 +69,17 @@ absl::Status SeededTestEvaluator::Evaluate(absl::Span<const EncodedPosition> bat
   for (size_t i = 0; i < batch.size(); ++i) {
     const EncodedPosition& pos = batch[i];
     uint64_t h = SplitMix64(seed_);
-    // Chained, not SplitMix64(a) ^ SplitMix64(b): that cancels to 0 on an empty word and lost the seed.
+    // Chained, not SplitMix64(a) ^ SplitMix64(b): that cancels to 0 on an empty word and lost the
+    // seed.
     for (int w = 0; w < kPlaneWords; ++w) h = SplitMix64(SplitMix64(h ^ pos.own[w]) + pos.opp[w]);
     const int points = pos.size * pos.size;
     for (int p = 0; p < points; ++p) {
-      logits[p] = static_cast<float>(SplitMix64(h + p) >> 40) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
+      logits[p] =
+          static_cast<float>(SplitMix64(h + p) >> 40) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
     }
-    MaskedSoftmax(pos, absl::MakeConstSpan(logits, points),
-                  policy.subspan(i * points, points));
-    value[i] = static_cast<float>(SplitMix64(h ^ 0x5bd1e995) >> 40) / static_cast<float>(1 << 24) - 0.5f;
+    MaskedSoftmax(pos, absl::MakeConstSpan(logits, points), policy.subspan(i * points, points));
+    value[i] =
+        static_cast<float>(SplitMix64(h ^ 0x5bd1e995) >> 40) / static_cast<float>(1 << 24) - 0.5f;
   }
   return absl::OkStatus();
 }

@@ -11,9 +11,10 @@
 #ifndef ZEROFLEET_COMMON_SEARCH_EVALUATOR_H_
 #define ZEROFLEET_COMMON_SEARCH_EVALUATOR_H_
 
+#include <atomic>
 #include <cstdint>
-
-#include <cstdint>
+#include <functional>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
@@ -44,6 +45,23 @@ class UniformEvaluator : public Evaluator {
  public:
   absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
                         absl::Span<float> value) override;
+};
+
+// Wraps an evaluator for metrics: reports each successful batch's size and wall time to
+// `on_batch` (may be empty) and, if given, counts calls in flight in `*in_flight`. Thread-safe
+// when `inner` and `on_batch` are.
+class ObservedEvaluator : public Evaluator {
+ public:
+  ObservedEvaluator(Evaluator* inner, std::function<void(int size, double seconds)> on_batch,
+                    std::atomic<int>* in_flight = nullptr)
+      : inner_(inner), on_batch_(std::move(on_batch)), in_flight_(in_flight) {}
+  absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
+                        absl::Span<float> value) override;
+
+ private:
+  Evaluator* const inner_;
+  const std::function<void(int, double)> on_batch_;
+  std::atomic<int>* const in_flight_;
 };
 
 // A deterministic pseudo-network: priors and value are a hash of (seed, position), so searches

@@ -25,6 +25,7 @@
 #include "common/metrics/metrics_server.h"
 #include "common/metrics/zerofleet_metrics.h"
 #include "common/rpc/security_flags.h"
+#include "common/util/allocator.h"
 #include "common/util/command_line.h"
 #include "inference_server/inference_server.h"
 #include "inference_server/model_watcher.h"
@@ -60,6 +61,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  zf::KeepFreedMemoryForReuse();  // tensors' memory is reused, not faulted in again per batch
   absl::FlagsUsageConfig usage_config;  // --help lists this file's flags (not absl's)
   usage_config.contains_help_flags = [](absl::string_view path) {
     return absl::StrContains(path, "inference_server/main.cc") ||

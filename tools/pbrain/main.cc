@@ -16,6 +16,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/util/allocator.h"
 #include "common/util/command_line.h"
 #include "tools/play/evaluator_factory.h"
 #include "tools/play/pbrain_engine.h"
@@ -31,6 +32,7 @@ ABSL_FLAG(double, turn_time, 5.0, "Seconds per move until the manager sends INFO
 ABSL_FLAG(double, c_puct, 1.5, "PUCT exploration constant");
 
 int main(int argc, char** argv) {
+  zf::KeepFreedMemoryForReuse();  // tensors' memory is reused, not faulted in again per batch
   absl::SetProgramUsageMessage("pbrain-zerofleet [--model FILE]: a Gomocup (pbrain) engine");
   zf::ParseCommandLineAcceptingDashes(argc, argv);  // --max-sims == --max_sims
   std::ios::sync_with_stdio(false);

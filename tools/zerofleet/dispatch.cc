@@ -9,6 +9,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/util/allocator.h"
 #include "common/util/command_line.h"
 #include "tools/zerofleet/cli.h"
 #include "common/rpc/security_flags.h"
@@ -119,6 +120,7 @@ void PrintCommandHelp(const Command& c) {
 namespace zf::cli {
 
 int RunMain(int argc, char** argv, const char* command_name) {
+  KeepFreedMemoryForReuse();  // tensors' memory is reused, not faulted in again per batch
   absl::SetProgramUsageMessage("zerofleet <command> [flags]; see `zerofleet --help`");
   // zerofleet <command> [flags...], or a fixed command: <binary> [flags...].
   int first_flag = 1;

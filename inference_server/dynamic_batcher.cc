@@ -70,36 +70,48 @@ bool DynamicBatcher::TakeBatch(std::vector<Request>* batch) {
     // 1. Wait for a request.
     while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
     if (stop_) return false;
-    // 2. Wait until the batch is full or the oldest request is due.
+    // 2. Wait until the batch is full or the oldest request is due. While other workers
+    //    compute, "full" is also "as many positions as they hold" (see 3).
     const absl::Time due = queue_.front().enqueued + options_.max_queue_delay;
-    if (queued_positions_ < options_.max_batch && absl::Now() < due) {
+    const bool full = queued_positions_ >= options_.max_batch ||
+                      (computing_positions_ > 0 && queued_positions_ >= computing_positions_);
+    if (!full && absl::Now() < due) {
       cv_.WaitWithDeadline(&mu_, due);
       continue;  // re-check: another worker may have taken the queue
     }
     break;
   }
-  // 3. Take whole requests of the oldest request's board size, up to max_batch positions.
+  // 3. Take whole requests of the oldest request's board size, up to this worker's share:
+  //    the positions here (queued + being computed) split over the workers, at most
+  //    max_batch. With fewer positions in flight than workers x max_batch, the workers so
+  //    hold even parts and one batch queues while another computes; one worker taking
+  //    everything would leave the others and the clients waiting in turn. One worker: all.
+  const int64_t in_flight = queued_positions_ + computing_positions_;
+  const int64_t share =
+      std::min<int64_t>(options_.max_batch, (in_flight + options_.workers - 1) / options_.workers);
   const int size = queue_.front().positions[0].size;
   int64_t taken = 0;
   std::deque<Request> rest;
   while (!queue_.empty()) {
     Request& r = queue_.front();
     const int64_t n = static_cast<int64_t>(r.positions.size());
-    if (r.positions[0].size == size && (taken == 0 || taken + n <= options_.max_batch)) {
+    if (r.positions[0].size == size && (taken == 0 || taken + n <= share)) {
       taken += n;
       batch->push_back(std::move(r));
     } else {
       rest.push_back(std::move(r));
     }
     queue_.pop_front();
-    if (taken >= options_.max_batch) break;
+    if (taken >= share) break;
   }
   while (!rest.empty()) {  // keep the skipped ones first, in order
     queue_.push_front(std::move(rest.back()));
     rest.pop_back();
   }
   queued_positions_ -= taken;
-  if (!queue_.empty()) cv_.Signal();  // another worker may start on the rest
+  computing_positions_ += taken;
+  // Another worker may start on the rest, or find the queue now matches what this one holds.
+  if (!queue_.empty()) cv_.Signal();
   return true;
 }
 
@@ -123,10 +135,15 @@ void DynamicBatcher::WorkerLoop() {
     policy.resize(positions.size() * points);
     value.resize(positions.size());
     int64_t version = -1;
-    const absl::Status status = evaluator_->EvaluateVersioned(
-        positions, absl::MakeSpan(policy), absl::MakeSpan(value), &version);
+    const absl::Status status = evaluator_->EvaluateVersioned(positions, absl::MakeSpan(policy),
+                                                              absl::MakeSpan(value), &version);
     if (version < 0) version = model_version_();  // an unversioned evaluator
     const absl::Time end = absl::Now();
+    {
+      absl::MutexLock l(&mu_);
+      computing_positions_ -= static_cast<int64_t>(positions.size());
+      cv_.Signal();  // a waiting worker's "full" depends on what is being computed
+    }
     {  // before the callbacks, so a client that has its answer sees it counted
       absl::MutexLock l(&stats_mu_);
       stats_.requests += static_cast<int64_t>(batch.size());

@@ -4,6 +4,8 @@
 //   Submit (any thread, never waits for evaluation)      worker thread(s)
 //   ──────────────────────────────────────────────▶ queue ──▶ close a batch when
 //     request = positions + done callback                     queued positions >= max_batch
+//                                                             or >= the positions other
+//                                                                workers are computing (> 0)
 //                                                             or the oldest waited max_queue_delay
 //                                                          ──▶ Evaluate(batch) ──▶ done(results)
 //
@@ -99,6 +101,7 @@ class DynamicBatcher {
   absl::CondVar cv_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   int64_t queued_positions_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t computing_positions_ ABSL_GUARDED_BY(mu_) = 0;  // in batches being evaluated
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
 
   mutable absl::Mutex stats_mu_;

@@ -35,7 +35,9 @@ ABSL_FLAG(int, port, 0, "Port to listen on (0: pick a free one and print it)");
 ABSL_FLAG(int, max_batch, 256, "Positions per batch at most (1..4096); also the request limit");
 ABSL_FLAG(int, max_queue_delay_us, 500,
           "A batch closes when its oldest request has waited this long (microseconds)");
-ABSL_FLAG(int, batch_workers, 1, "Batches evaluated concurrently (2 overlaps host and GPU work)");
+ABSL_FLAG(int, batch_workers, 2,
+          "Batches evaluated concurrently (1..16); with 2 one batch fills while another computes "
+          "(and host work overlaps the GPU's)");
 ABSL_FLAG(int, max_in_flight_per_stream, 64, "Unanswered requests per stream before reads pause");
 ABSL_FLAG(std::string, model, "", "Model file; without it, a random-init model of --net");
 ABSL_FLAG(std::string, net, "small", "Net preset for the random-init model: tiny, small, base");

@@ -175,6 +175,38 @@ TEST(DynamicBatcherTest, ConcurrentSubmittersShareBatches) {
   EXPECT_EQ(eval.sizes(), std::vector<int>{16});
 }
 
+// Two workers and 128 positions in flight under a max batch of 128: each worker takes half,
+// so one batch computes while the other does (one worker taking all 128 would leave the other
+// idle and every client waiting for the same batch). The second batch closes as soon as it
+// holds as much as the first, without waiting for the 10 s delay.
+TEST(DynamicBatcherTest, TwoWorkersSplitWhatIsInFlight) {
+  absl::Notification entered, gate;
+  RecordingEvaluator eval(&entered, &gate);
+  DynamicBatcherOptions o;
+  o.max_batch = 128;
+  o.max_queue_delay = absl::Seconds(10);
+  o.workers = 2;
+  DynamicBatcher batcher(
+      &eval, [] { return int64_t{0}; }, o);
+  std::vector<Outcome> out(8);
+  for (int r = 0; r < 8; ++r) {
+    std::vector<EncodedPosition> request;
+    for (int i = 0; i < 16; ++i) request.push_back(PositionWithStones(9, r));
+    batcher.Submit(std::move(request), Record(&out[r]));
+  }
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  // The first batch (requests 0-3) is held at the gate; the second must finish meanwhile.
+  for (int r = 4; r < 8; ++r) {
+    ASSERT_TRUE(out[r].done.WaitForNotificationWithTimeout(absl::Seconds(5))) << r;
+    EXPECT_EQ(out[r].values, std::vector<float>(16, static_cast<float>(r)));
+  }
+  EXPECT_FALSE(out[0].done.HasBeenNotified());
+  gate.Notify();
+  for (int r = 0; r < 4; ++r)
+    ASSERT_TRUE(out[r].done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(eval.sizes(), (std::vector<int>{64, 64}));
+}
+
 TEST(DynamicBatcherTest, StopFailsQueuedRequestsAndLaterSubmits) {
   RecordingEvaluator eval;
   DynamicBatcherOptions o;

@@ -1,6 +1,7 @@
 """Shared pieces of the fleet scripts (cluster.py, bench_distributed.py): free ports, scraping a
 /metrics page, bounded waits, and starting/stopping the processes of one topology."""
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -8,8 +9,34 @@ import time
 import urllib.request
 
 
-def free_port():
+_given = set()  # ports this process handed out already
+
+
+def _can_bind(port):
     with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port():
+    """A port on 127.0.0.1 free a moment ago. Picked at random below the kernel's ephemeral
+    range: a port from bind(0) lies inside it, where any process's next outgoing connection may
+    take it before our server binds it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    if low - 1 - 10000 >= 1000:
+        for _ in range(200):
+            port = random.randint(10000, low - 1)
+            if port not in _given and _can_bind(port):
+                _given.add(port)
+                return port
+    with socket.socket() as s:  # fallback: whatever the kernel picks
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

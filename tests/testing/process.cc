@@ -11,10 +11,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
+#include <set>
 #include <sstream>
 
+#include "absl/base/const_init.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/testing/temp_dir.h"
 
@@ -37,8 +41,52 @@ std::string BinDir() {
   return dir != nullptr ? dir : "build/bin";
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// True if `port` can be bound on 127.0.0.1 right now.
+bool CanBind(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// Lowest port of the kernel's ephemeral range (outgoing connections take their local port
+// from it); 32768 if unreadable.
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low && low > 0 ? low : 32768;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  // A port from bind(0) lies in the ephemeral range, where any process's next outgoing
+  // connection may take it before our server binds it (seen in CI: "address in use"). So
+  // pick at random below that range, where only listeners live.
+  static absl::Mutex mu(absl::kConstInit);
+  static std::mt19937* rng = new std::mt19937(std::random_device{}() ^ getpid());
+  static std::set<int>* given = new std::set<int>();  // never hand out one port twice
+  const int high = EphemeralLow() - 1;
+  const int low = 10000;
+  if (high - low >= 1000) {
+    absl::MutexLock l(&mu);
+    std::uniform_int_distribution<int> pick(low, high);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      const int port = pick(*rng);
+      if (!given->count(port) && CanBind(port)) {
+        given->insert(port);
+        return port;
+      }
+    }
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);  // fallback: whatever the kernel picks
   if (fd < 0) return -1;
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;

@@ -20,8 +20,9 @@ namespace zf::testing {
 // Thread-safe.
 std::string BinDir();
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close); -1 on
-// error. Thread-safe.
+// A TCP port on 127.0.0.1 that was free a moment ago; -1 on error. Picked at random below the
+// kernel's ephemeral range, so no outgoing connection takes it before the server binds it.
+// Thread-safe.
 int FreeLoopbackPort();
 
 struct CommandResult {

@@ -34,26 +34,23 @@ std::string Slurp(const std::string& path) {
 
 constexpr absl::Duration kPoll = absl::Milliseconds(20);
 
-}  // namespace
-
-std::string BinDir() {
-  const char* dir = std::getenv("ZF_BIN_DIR");
-  return dir != nullptr ? dir : "build/bin";
-}
-
-namespace {
-
-// True if `port` can be bound on 127.0.0.1 right now.
-bool CanBind(int port) {
+// Binds a socket to 127.0.0.1:`port` (0: the kernel picks), closes it and returns the port
+// it had; -1 if the bind failed.
+int TryBindLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  int bound = -1;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    bound = ntohs(addr.sin_port);
+  }
   close(fd);
-  return ok;
+  return bound;
 }
 
 // Lowest port of the kernel's ephemeral range (outgoing connections take their local port
@@ -65,6 +62,11 @@ int EphemeralLow() {
 }
 
 }  // namespace
+
+std::string BinDir() {
+  const char* dir = std::getenv("ZF_BIN_DIR");
+  return dir != nullptr ? dir : "build/bin";
+}
 
 int FreeLoopbackPort() {
   // A port from bind(0) lies in the ephemeral range, where any process's next outgoing
@@ -80,26 +82,13 @@ int FreeLoopbackPort() {
     std::uniform_int_distribution<int> pick(low, high);
     for (int attempt = 0; attempt < 200; ++attempt) {
       const int port = pick(*rng);
-      if (!given->count(port) && CanBind(port)) {
+      if (!given->count(port) && TryBindLoopback(port) == port) {
         given->insert(port);
         return port;
       }
     }
   }
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);  // fallback: whatever the kernel picks
-  if (fd < 0) return -1;
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = -1;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
+  return TryBindLoopback(0);  // fallback: whatever the kernel picks
 }
 
 CommandResult RunBinary(const std::string& binary, const std::string& args,

@@ -168,6 +168,12 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
           RuleName(r.rule), " but this run is ", options_.rules.size, "x", options_.rules.size,
           " k=", options_.rules.win_length, " ", RuleName(options_.rules.rule)));
     }
+    // Value targets come from the result: it must follow from the moves (a five, a full
+    // board, or a resignation by the side to move), so a buggy or hostile actor cannot teach
+    // wrong outcomes.
+    if (absl::Status s = CheckFinishedGame(game.record); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("game ", game.game_id, ": ", s.message()));
+    }
     absl::StatusOr<std::vector<TrainingPosition>> positions =
         ExtractTrainingPositions(game.record);
     if (!positions.ok()) {

@@ -116,7 +116,8 @@ class Learner {
                                                          LearnerHooks hooks = {});
   ~Learner();
 
-  // Validates every game first (rules, record consistency): one bad game rejects the call
+  // Validates every game first (rules, record consistency, a result that follows from the
+  // moves: CheckFinishedGame): one bad game rejects the call
   // (INVALID_ARGUMENT naming it) and nothing is stored. Then stores the new ones durably (with
   // store_games) and adds them to the buffer. Returns only after the store's fsync.
   absl::StatusOr<SubmitResult> Submit(std::vector<IncomingGame> games);

@@ -12,6 +12,20 @@ namespace {
 constexpr char kMagic[4] = {'Z', 'F', 'G', 'R'};
 constexpr uint32_t kVersion = 1;
 constexpr uint32_t kMaxFrameBytes = 64u << 20;
+constexpr uint8_t kResignedBit = 0x80;
+
+const char* ResultName(Outcome o) {
+  switch (o) {
+    case Outcome::kBlackWin:
+      return "black wins";
+    case Outcome::kWhiteWin:
+      return "white wins";
+    case Outcome::kDraw:
+      return "draw";
+    default:
+      return "none";
+  }
+}
 
 absl::Status Corrupt(absl::string_view why) {
   return absl::DataLossError(absl::StrCat("corrupt game record: ", why));
@@ -25,7 +39,7 @@ std::string SerializeGameRecord(const GameRecord& r) {
   w.U8(static_cast<uint8_t>(r.rules.size));
   w.U8(static_cast<uint8_t>(r.rules.win_length));
   w.U8(static_cast<uint8_t>(r.rules.rule));
-  w.U8(static_cast<uint8_t>(r.result));
+  w.U8(static_cast<uint8_t>(static_cast<uint8_t>(r.result) | (r.resigned ? kResignedBit : 0)));
   w.U32(static_cast<uint32_t>(r.moves.size()));
   for (const MoveRecord& m : r.moves) {
     w.I16(m.move);
@@ -51,6 +65,8 @@ absl::StatusOr<GameRecord> ParseGameRecord(absl::string_view payload) {
   }
   rec.rules = Rules{size, k, static_cast<Rule>(rule)};
   if (absl::Status s = ValidateRules(rec.rules); !s.ok()) return Corrupt(s.message());
+  rec.resigned = (result & kResignedBit) != 0;
+  result &= static_cast<uint8_t>(~kResignedBit);
   if (result > static_cast<uint8_t>(Outcome::kDraw)) return Corrupt("bad result code");
   rec.result = static_cast<Outcome>(result);
   if (n_moves > static_cast<uint32_t>(rec.rules.num_points())) return Corrupt("too many moves");
@@ -75,10 +91,42 @@ absl::StatusOr<GameRecord> ParseGameRecord(absl::string_view payload) {
     }
   }
   if (r.remaining() != 0) return Corrupt("trailing bytes");
-  if (replay.IsTerminal() && replay.outcome() != rec.result) {
+  if (replay.IsTerminal() && (replay.outcome() != rec.result || rec.resigned)) {
     return Corrupt("result does not match the moves");
   }
   return rec;
+}
+
+absl::Status CheckFinishedGame(const GameRecord& record) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("game ", record.id, ": ", why));
+  };
+  GameState state(record.rules);
+  for (size_t i = 0; i < record.moves.size(); ++i) {
+    const float v = record.moves[i].root_value;
+    if (!(v >= -1.0f && v <= 1.0f)) {
+      return bad(absl::StrCat("move ", i + 1, ": root value ", v, " is not in [-1, 1]"));
+    }
+    if (absl::Status s = state.Play(record.moves[i].move); !s.ok()) {
+      return bad(absl::StrCat("move ", i + 1, ": ", s.message()));
+    }
+  }
+  if (record.result == Outcome::kOngoing) return bad("has no result");
+  if (state.IsTerminal()) {
+    if (record.resigned) return bad("claims a resignation after the game was decided");
+    if (state.outcome() != record.result) return bad("result does not match the moves");
+    return absl::OkStatus();
+  }
+  if (!record.resigned) {
+    return bad(absl::StrCat("result ", ResultName(record.result), " after ",
+                            record.moves.size(), " moves, but no five and no resignation"));
+  }
+  const Outcome mover_wins =
+      state.to_move() == Player::kBlack ? Outcome::kWhiteWin : Outcome::kBlackWin;
+  if (record.result != mover_wins) {
+    return bad("a resignation must be won by the side that moved last");
+  }
+  return absl::OkStatus();
 }
 
 void AppendFrame(absl::string_view payload, std::string* out) {

@@ -5,7 +5,8 @@
 //
 //   "ZFGR" | u32 version (1) | frame | frame | ...
 //   frame = u32 payload_bytes | u32 crc32(payload) | payload
-//   payload = u64 id | u8 size | u8 k | u8 rule | u8 result | u32 n_moves | move * n_moves
+//   payload = u64 id | u8 size | u8 k | u8 rule | u8 result (| 0x80 if resigned) | u32 n_moves |
+//             move * n_moves
 //   move    = i16 point | u8 flags (1 = full search) | f32 root_value | u16 n | (i16 point,
 //             u32 visits) * n
 //
@@ -45,11 +46,20 @@ struct GameRecord {
   Rules rules;
   std::vector<MoveRecord> moves;
   Outcome result = Outcome::kOngoing;
+  // The side to move after the last move gave up (self-play resignation, or a forfeit in a
+  // match): `result` is the other side's win although the board is not decided.
+  bool resigned = false;
 
   bool operator==(const GameRecord& o) const {
-    return id == o.id && rules == o.rules && moves == o.moves && result == o.result;
+    return id == o.id && rules == o.rules && moves == o.moves && result == o.result &&
+           resigned == o.resigned;
   }
 };
+
+// The result a finished game must carry: a five by the side that moved last, a full board for
+// a draw, or a resignation (`resigned`) won by the side that moved last. Also every root value
+// finite and in [-1, 1]. The error names the game and the problem. Thread-safe.
+absl::Status CheckFinishedGame(const GameRecord& record);
 
 // One record as bytes (a frame's payload) and back. Parsing validates everything.
 std::string SerializeGameRecord(const GameRecord& record);

@@ -29,6 +29,13 @@ void FillRunConfig(const SelfPlayOptions& options, zerofleet::v1::RunConfig* con
   search->set_fast_simulations(s.fast_simulations);
   search->set_reuse_tree(s.reuse_tree);
   config->set_parallel_games(options.parallel_games);
+  if (options.resign.enabled()) {
+    zerofleet::v1::ResignConfig* resign = config->mutable_resign();
+    resign->set_threshold(options.resign.threshold);
+    resign->set_consecutive(static_cast<uint32_t>(options.resign.consecutive));
+    resign->set_no_resign_fraction(options.resign.no_resign_fraction);
+    resign->set_target_false_rate(options.resign.target_false_rate);
+  }
 }
 
 absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromRunConfig(
@@ -68,6 +75,13 @@ absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromRunConfig(
   o.fast_simulations = static_cast<int>(std::min<uint32_t>(s.fast_simulations(), 1u << 30));
   o.reuse_tree = s.reuse_tree();
   options.parallel_games = static_cast<int>(std::min<uint32_t>(config.parallel_games(), 1u << 30));
+  if (config.has_resign()) {
+    const zerofleet::v1::ResignConfig& r = config.resign();
+    options.resign.threshold = r.threshold();
+    options.resign.consecutive = static_cast<int>(std::min<uint32_t>(r.consecutive(), 1u << 30));
+    options.resign.no_resign_fraction = r.no_resign_fraction();
+    options.resign.target_false_rate = r.target_false_rate();
+  }
   if (absl::Status st = ValidateSelfPlayOptions(options); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("run config: ", st.message()));
   }

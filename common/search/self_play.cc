@@ -19,6 +19,7 @@ struct Slot {
   SearchTree tree;
   std::mt19937_64 rng;
   GameRecord record;
+  ResignTracker resign;
   bool active = false;
   bool full_search = true;
   int budget = 0;        // playouts for this move
@@ -29,9 +30,10 @@ struct Slot {
 class Driver {
  public:
   Driver(const SelfPlayOptions& options, int games, uint64_t seed, Evaluator* evaluator,
-         const GameSink& sink, SelfPlayStats* stats, std::atomic<int64_t>* games_started)
+         const GameSink& sink, SelfPlayStats* stats, std::atomic<int64_t>* games_started,
+         ResignControl* resign)
       : options_(options), evaluator_(evaluator), sink_(sink), stats_(stats),
-        games_started_(games_started), points_(options.rules.num_points()) {
+        games_started_(games_started), resign_(resign), points_(options.rules.num_points()) {
     for (int i = 0; i < games; ++i) {
       slots_.push_back(std::make_unique<Slot>(options.search, SplitMix64(seed + i)));
       slots_.back()->leaves.resize(options.search.leaves_per_game);
@@ -113,6 +115,9 @@ class Driver {
     slot.record.id = SplitMix64(options_.seed * 0x100000001b3ull + static_cast<uint64_t>(index));
     slot.record.rules = options_.rules;
     slot.tree.Reset(GameState(options_.rules));
+    const ResignOptions& r = options_.resign;
+    slot.resign.Reset(r.enabled() && std::uniform_real_distribution<float>(0, 1)(slot.rng) <
+                                         r.no_resign_fraction);
     StartMove(slot);
   }
 
@@ -133,6 +138,13 @@ class Driver {
     MoveRecord m;
     m.full_search = slot.full_search;
     m.root_value = slot.tree.RootValue();
+    if (options_.resign.enabled() &&
+        slot.resign.ShouldResign(*resign_, options_.resign.consecutive,
+                                 slot.tree.root_state().to_move(), m.full_search,
+                                 m.root_value)) {
+      Resign(slot);
+      return;
+    }
     if (slot.full_search) m.visits = slot.tree.RootVisits();
     m.move = static_cast<int16_t>(slot.tree.ChooseMove(temperature));
     slot.record.moves.push_back(std::move(m));
@@ -141,12 +153,31 @@ class Driver {
     const GameState& state = slot.tree.root_state();
     if (state.IsTerminal()) {
       slot.record.result = state.outcome();
-      stats_->games.fetch_add(1, std::memory_order_relaxed);
-      sink_(std::move(slot.record));
-      StartGame(slot);
+      if (options_.resign.enabled()) {
+        slot.resign.Finish(resign_, state.outcome());
+        stats_->resign_checked.store(resign_->checked(), std::memory_order_relaxed);
+        stats_->false_resigns.store(resign_->false_resigns(), std::memory_order_relaxed);
+        stats_->resign_threshold.store(resign_->threshold(), std::memory_order_relaxed);
+      }
+      FinishGame(slot);
     } else {
       StartMove(slot);
     }
+  }
+
+  // The side to move gives up: the other side wins, the record says it was a resignation.
+  void Resign(Slot& slot) {
+    const Player loser = slot.tree.root_state().to_move();
+    slot.record.result = loser == Player::kBlack ? Outcome::kWhiteWin : Outcome::kBlackWin;
+    slot.record.resigned = true;
+    stats_->resigned.fetch_add(1, std::memory_order_relaxed);
+    FinishGame(slot);
+  }
+
+  void FinishGame(Slot& slot) {
+    stats_->games.fetch_add(1, std::memory_order_relaxed);
+    sink_(std::move(slot.record));
+    StartGame(slot);
   }
 
   const SelfPlayOptions& options_;
@@ -154,6 +185,7 @@ class Driver {
   const GameSink& sink_;
   SelfPlayStats* stats_;
   std::atomic<int64_t>* games_started_;
+  ResignControl* resign_;
   const int points_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<EncodedPosition> batch_;
@@ -174,6 +206,7 @@ absl::Status ValidateSelfPlayOptions(const SelfPlayOptions& o) {
   if (o.threads < 1 || o.threads > 256) {
     return absl::InvalidArgumentError(absl::StrCat("threads = ", o.threads, " out of range: 1..256"));
   }
+  if (absl::Status s = ValidateResignOptions(o.resign); !s.ok()) return s;
   if (o.max_games < -1) {
     return absl::InvalidArgumentError(absl::StrCat("max_games = ", o.max_games, " must be >= 0"));
   }
@@ -185,12 +218,14 @@ absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator,
                          const std::atomic<bool>* stop) {
   if (absl::Status s = ValidateSelfPlayOptions(options); !s.ok()) return s;
   std::atomic<int64_t> games_started{0};
+  ResignControl resign(options.resign);
+  stats->resign_threshold.store(resign.threshold());
   const int threads = std::min(options.threads, options.parallel_games);
   std::vector<std::unique_ptr<Driver>> drivers;
   for (int t = 0; t < threads; ++t) {
     const int games = options.parallel_games / threads + (t < options.parallel_games % threads);
     drivers.push_back(std::make_unique<Driver>(options, games, SplitMix64(options.seed) + 7919 * t,
-                                               evaluator, sink, stats, &games_started));
+                                               evaluator, sink, stats, &games_started, &resign));
   }
   if (threads == 1) return drivers[0]->Run(stop);
   std::vector<absl::Status> results(threads);

@@ -20,6 +20,7 @@
 #include "common/game/game_record.h"
 #include "common/game/rules.h"
 #include "common/search/evaluator.h"
+#include "common/search/resign.h"
 #include "common/search/search_options.h"
 
 namespace zf {
@@ -31,6 +32,7 @@ struct SelfPlayOptions {
   int threads = 1;
   int64_t max_games = -1;   // stop after this many games; -1 = until stopped
   uint64_t seed = 1;
+  ResignOptions resign;     // off unless resign.threshold > 0
 };
 
 absl::Status ValidateSelfPlayOptions(const SelfPlayOptions& options);
@@ -42,6 +44,12 @@ struct SelfPlayStats {
   std::atomic<int64_t> batches{0};
   std::atomic<int64_t> moves{0};
   std::atomic<int64_t> games{0};
+  // Resignation (ResignOptions): games resigned, played-out games in which a side would have
+  // resigned, and how many of those it did not lose; the threshold now in force.
+  std::atomic<int64_t> resigned{0};
+  std::atomic<int64_t> resign_checked{0};
+  std::atomic<int64_t> false_resigns{0};
+  std::atomic<float> resign_threshold{0};
 };
 
 // Receives each finished game. Called from driver threads; must be thread-safe when threads > 1.

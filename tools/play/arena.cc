@@ -247,9 +247,11 @@ class Arena {
                   outcome == Outcome::kDraw ? "board full" : "five in a row");
   }
 
-  // `loser` forfeits (timeout, crash, illegal move); returns true (the game changed).
+  // `loser`, the side to move, forfeits (timeout, crash, illegal move); the record marks it
+  // as a resignation. Returns true (the game changed).
   absl::StatusOr<bool> Forfeit(Slot& slot, int loser, absl::string_view why) {
     const int winner = 1 - loser;
+    slot.game.record.resigned = true;
     const bool winner_black = (winner == 0) == slot.game.player1_black;
     absl::Status s = Finish(slot, winner, winner_black ? Outcome::kBlackWin : Outcome::kWhiteWin,
                             absl::StrCat(players_[loser]->name, " forfeits: ", why));

@@ -1,6 +1,7 @@
 #include "common/game/game_record.h"
 
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -394,6 +395,73 @@ TEST(GameRecordTest, ParserSurvivesRandomDamage) {
     }
   }
   EXPECT_LT(parsed_ok, 20000);
+}
+
+}  // namespace
+}  // namespace zf
+
+namespace zf {
+namespace {
+
+GameRecord Played(const std::vector<int16_t>& moves, Outcome result, bool resigned) {
+  GameRecord rec;
+  rec.id = 5;
+  rec.rules = Rules{7, 4, Rule::kFreestyle};
+  rec.result = result;
+  rec.resigned = resigned;
+  for (int16_t m : moves) {
+    MoveRecord mr;
+    mr.move = m;
+    rec.moves.push_back(mr);
+  }
+  return rec;
+}
+
+TEST(FinishedGameTest, AResignationRoundTripsAndIsAValidResult) {
+  // Three moves: white to move resigns, black (who moved last) wins.
+  const GameRecord rec = Played({10, 11, 12}, Outcome::kBlackWin, true);
+  EXPECT_TRUE(CheckFinishedGame(rec).ok()) << CheckFinishedGame(rec);
+  absl::StatusOr<GameRecord> parsed = ParseGameRecord(SerializeGameRecord(rec));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->resigned);
+  EXPECT_EQ(*parsed, rec);
+  // Decided on the board: a five, no resignation flag.
+  EXPECT_TRUE(CheckFinishedGame(Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kBlackWin, false)).ok());
+}
+
+TEST(FinishedGameTest, ResultsThatDoNotFollowFromTheMovesAreRefused) {
+  struct Case {
+    const char* name;
+    GameRecord record;
+    const char* detail;
+  };
+  GameRecord nan_value = Played({10, 11, 12}, Outcome::kBlackWin, true);
+  nan_value.moves[1].root_value = std::nanf("");
+  GameRecord big_value = Played({10, 11, 12}, Outcome::kBlackWin, true);
+  big_value.moves[0].root_value = 1.5f;
+  const std::vector<Case> cases = {
+      {"win without a five", Played({10, 11, 12}, Outcome::kBlackWin, false), "no five"},
+      {"white wins after 0 moves", Played({}, Outcome::kWhiteWin, false), "no five"},
+      {"draw after 4 moves", Played({10, 11, 12, 13}, Outcome::kDraw, false), "no five"},
+      {"resignation won by the resigner", Played({10, 11, 12}, Outcome::kWhiteWin, true),
+       "moved last"},
+      {"resigned after a five", Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kBlackWin, true),
+       "decided"},
+      {"five for the wrong side", Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kWhiteWin, false),
+       "does not match"},
+      {"no result", Played({10}, Outcome::kOngoing, false), "no result"},
+      {"nan root value", nan_value, "root value"},
+      {"root value 1.5", big_value, "root value"},
+  };
+  for (const Case& c : cases) {
+    const absl::Status s = CheckFinishedGame(c.record);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_NE(s.message().find(c.detail), std::string::npos) << c.name << ": " << s;
+  }
+  // A resignation flag on a decided board does not even parse.
+  EXPECT_FALSE(
+      ParseGameRecord(SerializeGameRecord(Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kBlackWin, true)))
+          .ok());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "learner/replay_buffer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,7 +27,25 @@ absl::Status ValidateReplayBufferOptions(const ReplayBufferOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("replay buffer capacity = ", options.capacity, " out of range: 1..2^34"));
   }
+  if (options.window_min < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replay_window = ", options.window_min, " out of range: >= 0 (0 = off)"));
+  }
+  if (!(options.window_alpha > 0 && options.window_alpha <= 1) ||
+      !(options.window_beta >= 0 && options.window_beta <= 10)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "replay window shape alpha = ", options.window_alpha, ", beta = ", options.window_beta,
+        " out of range: 0 < alpha <= 1, 0 <= beta <= 10"));
+  }
   return absl::OkStatus();
+}
+
+int64_t SamplingWindow(const ReplayBufferOptions& o, int64_t total_added) {
+  const double c = static_cast<double>(o.window_min);
+  const double n = static_cast<double>(total_added);
+  if (o.window_min == 0 || n <= c) return total_added;
+  const double w = c * (1 + o.window_beta * (std::pow(n / c, o.window_alpha) - 1) / o.window_alpha);
+  return std::min(total_added, static_cast<int64_t>(w));
 }
 
 ReplayBuffer::ReplayBuffer(const ReplayBufferOptions& options) : options_(options) {}
@@ -135,6 +154,9 @@ absl::StatusOr<TrainingBatch> ReplayBuffer::Sample(int batch_size, std::mt19937_
     absl::ReaderMutexLock lock(&mu_);
     const int64_t size = SizeLocked();
     if (size == 0) return absl::FailedPreconditionError("replay buffer is empty");
+    const int64_t window = std::max<int64_t>(
+        1, std::min(size, SamplingWindow(options_, total_added_)));
+    const int64_t first = size - window;
     const int n = board_size_;
     const int points = n * n;
     batch.policy = torch::empty({batch_size, points}, torch::kFloat32);
@@ -144,7 +166,7 @@ absl::StatusOr<TrainingBatch> ReplayBuffer::Sample(int batch_size, std::mt19937_
     std::vector<float> plain(points);
     for (int b = 0; b < batch_size; ++b) {
       // rng() % size and % 8: fixed arithmetic, so a seed replays the same on every platform.
-      const int64_t index = static_cast<int64_t>(rng() % static_cast<uint64_t>(size));
+      const int64_t index = first + static_cast<int64_t>(rng() % static_cast<uint64_t>(window));
       const int symmetry = options_.augment_symmetries ? static_cast<int>(rng() % 8) : 0;
       EncodedPosition pos;
       absl::Status s =

@@ -36,9 +36,20 @@ struct ReplayBufferOptions {
   int64_t capacity = 500000;
   // Apply a random one of the 8 board symmetries to every sampled position.
   bool augment_symmetries = true;
+  // Growing sampling window (KataGo's shape): batches come from the newest W(N) positions,
+  // N = positions ever added, c = window_min:
+  //   W(N) = N                                            for N <= c
+  //   W(N) = c * (1 + beta * ((N / c)^alpha - 1) / alpha)  beyond
+  // so early near-random games leave the batches as the run grows. 0 = the whole buffer.
+  int64_t window_min = 0;
+  double window_alpha = 0.75;
+  double window_beta = 0.4;
 };
 
 absl::Status ValidateReplayBufferOptions(const ReplayBufferOptions& options);
+
+// W(N) above (N itself when window_min is 0). Thread-safe.
+int64_t SamplingWindow(const ReplayBufferOptions& options, int64_t total_added);
 
 // One training minibatch, CPU float32 tensors.
 struct TrainingBatch {
@@ -60,7 +71,8 @@ class ReplayBuffer {
   // Adds positions directly (tests, imports); all-or-nothing. Thread-safe.
   absl::Status AddPositions(absl::Span<const TrainingPosition> positions);
 
-  // `batch_size` positions drawn uniformly with replacement, each under a random symmetry
+  // `batch_size` positions drawn uniformly with replacement from the newest
+  // min(size, SamplingWindow) positions, each under a random symmetry
   // (same symmetry for its stones, last move and policy target). Uses only `rng`, so the same
   // buffer and rng state give the same batch. Error if the buffer is empty. Thread-safe.
   absl::StatusOr<TrainingBatch> Sample(int batch_size, std::mt19937_64& rng) const;

@@ -22,6 +22,11 @@ ABSL_FLAG(int, temperature_moves, -1,
           "Moves sampled by visit count at temperature 1 before playing the best; -1 = board size");
 ABSL_FLAG(double, fast_move_fraction, 0.0,
           "Playout cap randomization: fraction of moves searched with sims/8 and not trained on");
+ABSL_FLAG(double, resign_threshold, 0.9,
+          "Self-play: resign when the search's value is below minus this; 0 = never resign");
+ABSL_FLAG(int, resign_consecutive, 2, "Self-play: ... on this many own moves in a row");
+ABSL_FLAG(double, no_resign_fraction, 0.1,
+          "Self-play: games played out regardless, to measure (and cap) false resignations");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table");
 ABSL_FLAG(std::string, device, "auto", "Where networks run: auto (CUDA when available), cpu, cuda or cuda:N");
@@ -29,6 +34,10 @@ ABSL_FLAG(std::string, device, "auto", "Where networks run: auto (CUDA when avai
 namespace zf::cli {
 
 std::vector<std::string> RuleFlags() { return {"board_size", "win_length", "rule"}; }
+
+std::vector<std::string> ResignFlags() {
+  return {"resign_threshold", "resign_consecutive", "no_resign_fraction"};
+}
 
 std::vector<std::string> SearchFlags() {
   return {"sims", "leaves_per_game", "parallel_games", "threads", "c_puct", "fpu_reduction",
@@ -79,6 +88,9 @@ absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromFlags() {
   o.parallel_games = absl::GetFlag(FLAGS_parallel_games);
   o.threads = absl::GetFlag(FLAGS_threads);
   o.seed = absl::GetFlag(FLAGS_seed);
+  o.resign.threshold = static_cast<float>(absl::GetFlag(FLAGS_resign_threshold));
+  o.resign.consecutive = absl::GetFlag(FLAGS_resign_consecutive);
+  o.resign.no_resign_fraction = static_cast<float>(absl::GetFlag(FLAGS_no_resign_fraction));
   if (absl::Status s = ValidateSelfPlayOptions(o); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
   }

@@ -51,6 +51,7 @@ const std::vector<Command>& Commands();
 // Flag groups for Command::flags.
 std::vector<std::string> RuleFlags();
 std::vector<std::string> SearchFlags();
+std::vector<std::string> ResignFlags();  // self-play resignation (train, learner)
 
 // Reads and range-checks the shared flags.
 absl::StatusOr<Rules> RulesFromFlags();

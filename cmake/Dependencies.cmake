@@ -19,6 +19,7 @@ zf_require(gRPC "libgrpc++-dev protobuf-compiler-grpc" CONFIG)
 zf_require(prometheus-cpp prometheus-cpp-dev CONFIG)
 zf_require(GTest "libgtest-dev libgmock-dev")
 zf_require(benchmark libbenchmark-dev)
+zf_require(nlohmann_json nlohmann-json3-dev CONFIG)
 
 # LibTorch: Debian's CPU build (libtorch-dev) or a CUDA build through CMAKE_PREFIX_PATH.
 # Its CMake config adds global flags we do not want; keep only the imported target.

@@ -30,6 +30,7 @@ LearnerOptions TrainRun::LearnerOptionsFor(const TrainRunOptions& o) {
   l.checkpoint_every_steps = o.checkpoint_every_steps;
   l.log_every_steps = o.log_every_steps;
   l.keep_checkpoints = o.keep_checkpoints;
+  l.export_models = o.export_models;
   l.seed = o.selfplay.seed;
   return l;
 }
@@ -141,6 +142,10 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
     s.evaluations = stats.evaluations.load();
     s.batches = stats.batches.load();
     s.moves = stats.moves.load();
+    s.resigned = stats.resigned.load();
+    s.resign_checked = stats.resign_checked.load();
+    s.false_resigns = stats.false_resigns.load();
+    s.resign_threshold = stats.resign_threshold.load();
     const int64_t new_games = s.games - start_games;
     if (new_games > 0) s.eta_seconds = (target_games - s.games) * secs / new_games;
     return s;
@@ -184,11 +189,21 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
                                        s.last.policy_entropy, s.last.lr)
                      : absl::StrFormat("training starts at %d positions",
                                        options_.ratio.min_positions);
-      log(absl::StrFormat(
+      std::string line = absl::StrFormat(
           "iter %d/%d games %d positions %d step %d | %s | sims/s %.0f evals/s %.0f batch %.0f "
           "| buffer %d | model v%d",
           s.iteration, s.num_iterations, s.games, s.positions, s.step, training,
-          s.sims_per_second, s.evals_per_second, s.avg_batch, s.buffer_size, s.model_version));
+          s.sims_per_second, s.evals_per_second, s.avg_batch, s.buffer_size, s.model_version);
+      if (options_.selfplay.resign.enabled()) {
+        absl::StrAppendFormat(&line, " | resigned %d (false %d/%d, t %.3f)", s.resigned,
+                              s.false_resigns, s.resign_checked, s.resign_threshold);
+      }
+      if (callbacks.status_text) {
+        if (const std::string text = callbacks.status_text(); !text.empty()) {
+          absl::StrAppend(&line, " | ", text);
+        }
+      }
+      log(line);
     }
     if (games_now >= target_games) break;
     absl::StatusOr<bool> stepped = learner_->TrainStep();

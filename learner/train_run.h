@@ -42,6 +42,8 @@ struct TrainRunOptions {
   int checkpoint_every_steps = 500;
   int log_every_steps = 10;       // metrics.jsonl rows
   int keep_checkpoints = 3;
+  // Keep the newest model's file in memory (Learner::published_model), e.g. for rating.
+  bool export_models = false;
 };
 
 absl::Status ValidateTrainRunOptions(const TrainRunOptions& options);
@@ -67,6 +69,11 @@ struct TrainSnapshot {
   int64_t evaluations = 0;
   int64_t batches = 0;
   int64_t moves = 0;
+  // Resignation in self-play since this Run started (common/search/resign.h).
+  int64_t resigned = 0;
+  int64_t resign_checked = 0;
+  int64_t false_resigns = 0;
+  double resign_threshold = 0;
 };
 
 struct TrainCallbacks {
@@ -79,6 +86,8 @@ struct TrainCallbacks {
   std::function<void(int batch_size, double seconds)> on_batch;
   // Optional, for metrics. After each checkpoint written: its wall time (learner thread).
   std::function<void(double seconds)> on_checkpoint;
+  // Optional: text appended to each iteration line (e.g. "Elo +312 ± 40 (v42)"); "" = none.
+  std::function<std::string()> status_text;
 };
 
 class TrainRun {

@@ -12,6 +12,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   # metrics: prometheus-cpp core + cpp-httplib to serve /metrics
   prometheus-cpp-dev libcpp-httplib-dev
+  # JSON files (ratings)
+  nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools used by integration tests

@@ -138,4 +138,31 @@ void LearnerMetricSet::SetStep(double policy_loss, double value_loss, double pol
   lr_.Add({}).Set(lr);
 }
 
+RatingMetricSet::RatingMetricSet(std::shared_ptr<prometheus::Registry> registry)
+    : registry_(std::move(registry)),
+      elo_(NewGaugeFamily(*registry_, "zerofleet_rating_elo",
+                          "Elo of the newest rated model version (net-less search at 400 "
+                          "playouts = 0).")),
+      elo_low_(NewGaugeFamily(*registry_, "zerofleet_rating_elo_low",
+                              "Lower end of the 95% interval of zerofleet_rating_elo.")),
+      elo_high_(NewGaugeFamily(*registry_, "zerofleet_rating_elo_high",
+                               "Upper end of the 95% interval of zerofleet_rating_elo.")),
+      version_(NewGaugeFamily(*registry_, "zerofleet_rating_model_version",
+                              "Model version that zerofleet_rating_elo belongs to.")),
+      games_(NewCounter(*registry_, "zerofleet_rating_games_total",
+                        "Games played to rate model versions.")),
+      cpu_seconds_(NewCounter(*registry_, "zerofleet_rating_cpu_seconds_total",
+                              "CPU seconds the rater spent (its budget is a fraction of the "
+                              "machine).")) {}
+
+void RatingMetricSet::Set(int64_t version, double elo, double elo_low, double elo_high,
+                          double games_total, double cpu_seconds_total) {
+  elo_.Add({}).Set(elo);
+  elo_low_.Add({}).Set(elo_low);
+  elo_high_.Add({}).Set(elo_high);
+  version_.Add({}).Set(static_cast<double>(version));
+  AdvanceCounterTo(games_, games_total);
+  AdvanceCounterTo(cpu_seconds_, cpu_seconds_total);
+}
+
 }  // namespace zf

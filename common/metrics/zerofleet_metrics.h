@@ -118,6 +118,27 @@ class LearnerMetricSet {
   prometheus::Family<prometheus::Gauge>& lr_;
 };
 
+// Strength tracked during training (tools/play/rater.h). The gauges appear with the first
+// rated version, so a run exports no made-up Elo before it has one.
+class RatingMetricSet {
+ public:
+  explicit RatingMetricSet(std::shared_ptr<prometheus::Registry> registry);
+
+  // The newest rated version: Elo (anchor: net-less search at 400 playouts = 0) with its 95%
+  // interval; totals of rating games and rater CPU seconds in this process. Thread-safe.
+  void Set(int64_t version, double elo, double elo_low, double elo_high, double games_total,
+           double cpu_seconds_total);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& elo_;        // zerofleet_rating_elo
+  prometheus::Family<prometheus::Gauge>& elo_low_;    // zerofleet_rating_elo_low
+  prometheus::Family<prometheus::Gauge>& elo_high_;   // zerofleet_rating_elo_high
+  prometheus::Family<prometheus::Gauge>& version_;    // zerofleet_rating_model_version
+  prometheus::Counter& games_;                        // zerofleet_rating_games_total
+  prometheus::Counter& cpu_seconds_;                  // zerofleet_rating_cpu_seconds_total
+};
+
 }  // namespace zf
 
 #endif  // ZEROFLEET_COMMON_METRICS_ZEROFLEET_METRICS_H_

@@ -185,7 +185,8 @@ TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
       {bin_ + "/zerofleet", "train", "--board-size", "7", "--win-length", "4",
        "--preset", "cpu", "--sims", "16", "--games-per-iter", "8", "--num-iterations", "1000",
        "--min-positions", "100", "--batch-size", "32", "--checkpoint-every", "5",
-       "--run-dir", dir + "/run", "--metrics-port", absl::StrCat(train_port)},
+       "--run-dir", dir + "/run", "--metrics-port", absl::StrCat(train_port),
+       "--rating-budget", "1", "--rating-playouts", "16", "--rating-games", "2"},
       dir + "/train.log", dir + "/train.log");
   // clang-format on
   ASSERT_NE(train, nullptr);
@@ -202,7 +203,8 @@ TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealTrainRun) {
     if (httplib::Result r = train_http.Get("/metrics"); r && r->status == 200) {
       scraped = r->body;
       if (SampleValue(scraped, "zerofleet_learner_train_steps_total") > 0 &&
-          SampleValue(scraped, "zerofleet_learner_checkpoint_seconds_count") > 0) {
+          SampleValue(scraped, "zerofleet_learner_checkpoint_seconds_count") > 0 &&
+          SampleValue(scraped, "zerofleet_rating_games_total") > 0) {
         break;
       }
     }
@@ -271,7 +273,8 @@ TEST_F(PrometheusTest, EveryDashboardPanelHasDataFromARealFleet) {
       {bin + "/zerofleet-learner", "--board-size", "7", "--win-length", "4", "--preset", "cpu",
        "--sims", "16", "--parallel-games", "8", "--min-positions", "100", "--batch-size", "32",
        "--checkpoint-every", "5", "--run-dir", dir + "/run", "--port", absl::StrCat(learner_port),
-       "--metrics-port", absl::StrCat(metrics[0])},
+       "--metrics-port", absl::StrCat(metrics[0]), "--rating-budget", "1",
+       "--rating-playouts", "16", "--rating-games", "2"},
       dir + "/learner.log", dir + "/learner.log"));
   fleet.push_back(ChildProcess::Start(
       {bin + "/zerofleet-inference-server", "--net", "tiny", "--device", "cpu", "--port",

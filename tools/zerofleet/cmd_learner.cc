@@ -18,6 +18,7 @@
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 #include "tools/zerofleet/signals.h"
+#include "tools/zerofleet/train_rating.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1",
           "Address to serve gRPC on (0.0.0.0: every interface, e.g. in a container)");
@@ -87,8 +88,9 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   if ((*learner)->resumed()) progress.Log((*learner)->resume_note());
 
   std::unique_ptr<MetricsServer> metrics_server;
+  std::shared_ptr<prometheus::Registry> registry;
   if (metrics_port != 0) {
-    auto registry = std::make_shared<prometheus::Registry>();
+    registry = std::make_shared<prometheus::Registry>();
     metrics = std::make_unique<LearnerMetrics>(registry, (*learner)->status(),
                                                options.trainer.batch_size);
     absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
@@ -119,6 +121,16 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
       options.trainer.batch_size, (*learner)->trainer().device().str(), options.run_dir,
       (*learner)->status().model_version));
 
+  // Strength while training: the learner rates its own published models (train_rating.h).
+  std::unique_ptr<TrainRating> rating;
+  if (RatingEnabled()) {
+    absl::StatusOr<std::unique_ptr<TrainRating>> started =
+        TrainRating::Start(options.run_dir, rules, options.trainer.device, learner->get(),
+                           registry, [&](const std::string& line) { progress.Log(line); });
+    if (!started.ok()) return Fail(started.status());
+    rating = *std::move(started);
+  }
+
   // The training loop, on this thread; games arrive on gRPC threads meanwhile.
   const absl::Time start = absl::Now();
   const LearnerStatus first = (*learner)->status();
@@ -145,12 +157,17 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
         s.games, s.duplicate_games, s.positions, s.step, s.last.policy_loss, s.last.value_loss,
         (s.games - first.games) * 3600.0 / secs, s.buffer_size, s.model_version,
         static_cast<int>((*server)->stats().open_submit_streams.load()));
-    progress.Update(line);
+    std::string shown = line;
+    if (rating != nullptr) {
+      if (const std::string text = rating->Text(); !text.empty()) shown += " | " + text;
+    }
+    progress.Update(shown);
     if (s.games - last_line_games >= games_per_line) {
       last_line_games = s.games;
-      progress.Log(line);
+      progress.Log(shown);
     }
   }
+  if (rating != nullptr) rating->Stop();
   // Stop taking games first, so the final checkpoint holds every acked one.
   (*server)->Shutdown();
   progress.Finish();

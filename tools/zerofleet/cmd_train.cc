@@ -17,6 +17,7 @@
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 #include "tools/zerofleet/signals.h"
+#include "tools/zerofleet/train_rating.h"
 
 ABSL_FLAG(std::string, run_dir, "runs/gomoku", "Run directory: checkpoints, model.zfm, metrics.jsonl; an existing run resumes");
 ABSL_FLAG(std::string, preset, "auto",
@@ -26,13 +27,16 @@ ABSL_FLAG(std::string, net, "small", "Network size for a new run: tiny, small (6
 ABSL_FLAG(int, batch_size, 1024, "Training minibatch size");
 ABSL_FLAG(int, games_per_iter, 64, "Self-play games per iteration (one summary line each)");
 ABSL_FLAG(int64_t, num_iterations, 2000, "Iterations before the run ends");
-ABSL_FLAG(std::string, optimizer, "sgd", "sgd (momentum 0.9) or adamw");
-ABSL_FLAG(double, lr, 0.02, "Peak learning rate");
+ABSL_FLAG(std::string, optimizer, "adamw", "adamw or sgd (momentum 0.9)");
+ABSL_FLAG(double, lr, 2e-3, "Peak learning rate (sgd wants ~10x adamw's)");
 ABSL_FLAG(double, weight_decay, 1e-4, "Weight decay");
 ABSL_FLAG(int, warmup_steps, 100, "Linear learning-rate warmup steps");
-ABSL_FLAG(double, replay_ratio, 4.0, "At most this many trained samples per new self-play position");
+ABSL_FLAG(double, replay_ratio, 8.0, "At most this many trained samples per new self-play position");
 ABSL_FLAG(int64_t, min_positions, 2000, "Positions in the buffer before training starts");
 ABSL_FLAG(int64_t, buffer_size, 500000, "Replay buffer capacity in positions (FIFO)");
+ABSL_FLAG(int64_t, replay_window, 25000,
+          "Batches come from the newest W positions, W growing as N^0.75 beyond this many "
+          "(KataGo's window); 0 = the whole buffer");
 ABSL_FLAG(int, publish_every, 20, "Training steps between new weights for self-play");
 ABSL_FLAG(int, checkpoint_every, 500, "Training steps between checkpoints");
 ABSL_FLAG(std::string, precision, "auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16");
@@ -147,6 +151,7 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags() {
   o.trainer.grad_clip_norm = 10.0;
   o.trainer.seed = o.selfplay.seed;
   o.buffer.capacity = absl::GetFlag(FLAGS_buffer_size);
+  o.buffer.window_min = absl::GetFlag(FLAGS_replay_window);
   o.ratio.max_samples_per_position = absl::GetFlag(FLAGS_replay_ratio);
   o.ratio.min_positions = absl::GetFlag(FLAGS_min_positions);
   o.games_per_iteration = absl::GetFlag(FLAGS_games_per_iter);
@@ -175,6 +180,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   }
   absl::StatusOr<TrainRunOptions> options = TrainRunOptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
+  options->export_models = RatingEnabled();  // the rater reads the published models
   const TrainRunOptions& o = *options;
 
   std::atomic<bool> stop{false};
@@ -192,8 +198,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   // Metrics server: after the signal watcher, so its threads keep SIGINT/SIGTERM blocked.
   std::unique_ptr<TrainMetrics> metrics;
   std::unique_ptr<MetricsServer> metrics_server;
+  std::shared_ptr<prometheus::Registry> registry;
   if (const int port = absl::GetFlag(FLAGS_metrics_port); port != 0) {
-    auto registry = std::make_shared<prometheus::Registry>();
+    registry = std::make_shared<prometheus::Registry>();
     metrics = std::make_unique<TrainMetrics>(registry, **run, o.trainer.batch_size);
     absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
         MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), port}, registry);
@@ -206,16 +213,31 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     callbacks.on_checkpoint = [m = metrics.get()](double secs) { m->ObserveCheckpoint(secs); };
   }
   callbacks.on_log = [&](const std::string& line) { progress.Log(line); };
+  // Strength while training: a rater thread within its CPU budget (train_rating.h).
+  std::unique_ptr<TrainRating> rating;
+  if (RatingEnabled()) {
+    absl::StatusOr<std::unique_ptr<TrainRating>> started = TrainRating::Start(
+        o.run_dir, o.selfplay.rules, o.evaluator.device, &(*run)->learner(), registry,
+        [&](const std::string& line) { progress.Log(line); });
+    if (!started.ok()) return Fail(started.status());
+    rating = *std::move(started);
+    callbacks.status_text = [&] { return rating->Text(); };
+  }
   callbacks.on_progress = [&](const TrainSnapshot& s) {
     if (metrics != nullptr) metrics->Update(s);
-    progress.Update(absl::StrFormat(
+    std::string line = absl::StrFormat(
         "iter %d/%d | games %d | step %d | sims/s %.0f | evals/s %.0f | loss p %.3f v %.3f | "
         "ETA %s",
         s.iteration, s.num_iterations, s.games, s.step, s.sims_per_second, s.evals_per_second,
         s.last.policy_loss, s.last.value_loss,
-        s.eta_seconds < 0 ? "?" : FormatEta(absl::Seconds(s.eta_seconds))));
+        s.eta_seconds < 0 ? "?" : FormatEta(absl::Seconds(s.eta_seconds)));
+    if (rating != nullptr) {
+      if (const std::string text = rating->Text(); !text.empty()) line += " | " + text;
+    }
+    progress.Update(line);
   };
   absl::Status status = (*run)->Run(&stop, callbacks);
+  if (rating != nullptr) rating->Stop();
   progress.Finish();
   if (!status.ok()) return Fail(status);
   return 0;

@@ -21,6 +21,7 @@ void ApplyTrainDefaults(const std::vector<std::string>& args);
 absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags();
 int RunLearnerCommand(const std::vector<std::string>& args);  // cmd_learner.cc
 int RunActorCommand(const std::vector<std::string>& args);    // cmd_actor.cc
+int RunRatingsCommand(const std::vector<std::string>& args);  // cmd_ratings.cc
 // Actor defaults: games and threads from the learner's run config unless given.
 void ApplyActorDefaults(const std::vector<std::string>& args);
 

@@ -14,6 +14,7 @@
 #include "tools/zerofleet/cli.h"
 #include "common/rpc/security_flags.h"
 #include "tools/zerofleet/commands.h"
+#include "tools/zerofleet/train_rating.h"
 
 namespace zf::cli {
 
@@ -29,10 +30,12 @@ const std::vector<Command>& Commands() {
     std::vector<std::string> train_flags = {
         "run_dir", "preset", "net", "device", "batch_size", "games_per_iter", "num_iterations",
         "optimizer", "lr", "weight_decay", "warmup_steps", "replay_ratio", "min_positions",
-        "buffer_size", "publish_every", "checkpoint_every", "precision", "metrics_port",
-        "metrics_address"};
+        "buffer_size", "replay_window", "publish_every", "checkpoint_every", "precision",
+        "metrics_port", "metrics_address"};
     for (const auto& f : RuleFlags()) train_flags.push_back(f);
     for (const auto& f : SearchFlags()) train_flags.push_back(f);
+    for (const auto& f : ResignFlags()) train_flags.push_back(f);
+    for (const auto& f : RatingFlags()) train_flags.push_back(f);
     c->push_back({"train", "train a model: self-play and learning in one process (resumable)",
                   "zerofleet train [--run-dir runs/gomoku] [--preset auto|cpu|gpu] [flags]",
                   train_flags, RunTrainCommand, ApplyTrainDefaults});
@@ -77,6 +80,10 @@ const std::vector<Command>& Commands() {
                   "zerofleet evaluate --model1 A --model2 B|random|uniform [--games N] "
                   "[--sims S] [--opponent-cmd ENGINE]",
                   evaluate_flags, RunEvaluateCommand});
+    c->push_back({"ratings",
+                  "a run's strength: every rated version's Elo with 95% interval (refit from "
+                  "all rating games), anchors, history",
+                  "zerofleet ratings RUN_DIR [--json]", {"json"}, RunRatingsCommand});
     std::vector<std::string> bench_flags = {"json", "seconds", "nets", "device"};
     for (const auto& f : RuleFlags()) bench_flags.push_back(f);
     for (const auto& f : SearchFlags()) bench_flags.push_back(f);

@@ -27,6 +27,21 @@ torch::nn::Conv2d Conv(int in, int out, int kernel, bool bias) {
       torch::nn::Conv2dOptions(in, out, kernel).padding(kernel / 2).bias(bias));
 }
 
+// A convolution followed by an eval-mode batch norm, as one convolution with a bias.
+torch::nn::Conv2d FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn) {
+  torch::NoGradGuard no_grad;
+  const auto& o = conv->options;
+  torch::nn::Conv2d out(torch::nn::Conv2dOptions(o.in_channels(), o.out_channels(), o.kernel_size())
+                            .padding(o.padding())
+                            .bias(true));
+  const torch::Tensor scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+  out->weight.copy_(conv->weight * scale.reshape({-1, 1, 1, 1}));
+  const torch::Tensor bias =
+      conv->bias.defined() ? conv->bias : torch::zeros_like(bn->running_mean);
+  out->bias.copy_(bn->bias + (bias - bn->running_mean) * scale);
+  return out;
+}
+
 // conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus the skip, then ReLU.
 class ResidualBlockImpl : public torch::nn::Cloneable<ResidualBlockImpl> {
  public:
@@ -37,12 +52,24 @@ class ResidualBlockImpl : public torch::nn::Cloneable<ResidualBlockImpl> {
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(channels_));
     conv2_ = register_module("conv2", Conv(channels_, channels_, 3, /*bias=*/false));
     bn2_ = register_module("bn2", torch::nn::BatchNorm2d(channels_));
+    folded_ = false;
   }
 
   torch::Tensor forward(torch::Tensor x) {
+    if (folded_) {
+      torch::Tensor h = torch::relu(conv1_->forward(x));
+      return torch::relu(conv2_->forward(h) + x);
+    }
     torch::Tensor h = torch::relu(bn1_->forward(conv1_->forward(x)));
     h = bn2_->forward(conv2_->forward(h));
     return torch::relu(h + x);
+  }
+
+  // See PolicyValueNetImpl::FoldBatchNorm.
+  void Fold() {
+    conv1_ = replace_module("conv1", FoldedConv(conv1_, bn1_));
+    conv2_ = replace_module("conv2", FoldedConv(conv2_, bn2_));
+    folded_ = true;
   }
 
  private:
@@ -51,6 +78,7 @@ class ResidualBlockImpl : public torch::nn::Cloneable<ResidualBlockImpl> {
   torch::nn::BatchNorm2d bn1_{nullptr};
   torch::nn::Conv2d conv2_{nullptr};
   torch::nn::BatchNorm2d bn2_{nullptr};
+  bool folded_ = false;
 };
 TORCH_MODULE(ResidualBlock);
 
@@ -131,6 +159,36 @@ void PolicyValueNetImpl::reset() {
   // Average and max pooling, concatenated: 2 * vc features whatever the board size.
   value_fc1_ = register_module("value_fc1", torch::nn::Linear(2 * vc, config_.value_hidden));
   value_fc2_ = register_module("value_fc2", torch::nn::Linear(config_.value_hidden, 1));
+}
+
+void PolicyValueNetImpl::FoldBatchNorm() {
+  // Each Sequential is rebuilt without its batch norms (a Sequential runs its own list, so
+  // replacing one child would not change what it runs).
+  auto conv = [](torch::nn::Sequential& s, size_t i) {
+    auto p = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(s->ptr(i));
+    TORCH_CHECK(p != nullptr, "FoldBatchNorm: layer ", i, " is not a convolution");
+    return torch::nn::Conv2d(p);
+  };
+  auto bn = [](torch::nn::Sequential& s, size_t i) {
+    auto p = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(s->ptr(i));
+    TORCH_CHECK(p != nullptr, "FoldBatchNorm: layer ", i, " is not a batch norm");
+    return torch::nn::BatchNorm2d(p);
+  };
+  torch::nn::Sequential trunk(FoldedConv(conv(trunk_, 0), bn(trunk_, 1)), torch::nn::ReLU());
+  for (size_t i = 3; i < trunk_->size(); ++i) {
+    auto impl = std::dynamic_pointer_cast<ResidualBlockImpl>(trunk_->ptr(i));
+    TORCH_CHECK(impl != nullptr, "FoldBatchNorm: layer ", i, " is not a residual block");
+    ResidualBlock block(impl);
+    block->Fold();
+    trunk->push_back(block);
+  }
+  torch::nn::Sequential policy(FoldedConv(conv(policy_head_, 0), bn(policy_head_, 1)),
+                               torch::nn::ReLU(), conv(policy_head_, 3));
+  torch::nn::Sequential value(FoldedConv(conv(value_conv_, 0), bn(value_conv_, 1)),
+                              torch::nn::ReLU());
+  trunk_ = replace_module("trunk", trunk);
+  policy_head_ = replace_module("policy_head", policy);
+  value_conv_ = replace_module("value_conv", value);
 }
 
 std::pair<torch::Tensor, torch::Tensor> PolicyValueNetImpl::forward(torch::Tensor x) {

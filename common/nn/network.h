@@ -62,6 +62,13 @@ class PolicyValueNetImpl : public torch::nn::Cloneable<PolicyValueNetImpl> {
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x);
   const NetConfig& config() const { return config_; }  // Thread-safe.
 
+  // For inference only (eval mode, after the weights are final): folds every batch norm into
+  // the convolution before it (w' = w * s, b' = beta + (b - mean) * s, s = gamma /
+  // sqrt(var + eps)), so a forward pass runs 7 fewer ops per block structure and the bias add
+  // rides in the convolution. Same outputs up to rounding. The folded net can no longer be
+  // cloned or trained. Not thread-safe.
+  void FoldBatchNorm();
+
  private:
   NetConfig config_;
   // Registered in reset() (network.cc); Cloneable::clone() re-runs reset() and copies weights.

@@ -74,6 +74,7 @@ std::shared_ptr<TorchEvaluator::Model> TorchEvaluator::Prepare(PolicyValueNet& n
   PolicyValueNet prepared(std::move(copy));
   torch::NoGradGuard no_grad;
   prepared->eval();
+  prepared->FoldBatchNorm();  // in fp32, before any cast to bf16
   prepared->to(device_, dtype_);
   for (torch::Tensor& p : prepared->parameters()) {
     p.set_requires_grad(false);

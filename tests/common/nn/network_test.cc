@@ -151,5 +151,42 @@ TEST(NetworkTest, CloneIsADeepCopy) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NE(a[i].value().data_ptr(), b[i].value().data_ptr());
 }
 
+TEST(NetworkTest, FoldedBatchNormGivesTheSameOutputs) {
+  PolicyValueNet net = TinyNet(5);
+  // Batch norms with statistics and affine weights far from the identity, as after training.
+  torch::manual_seed(9);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : net->named_buffers()) {
+      if (item.key().find("running_mean") != std::string::npos) item.value().normal_(0, 0.5);
+      if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.3, 3);
+    }
+    for (auto& item : net->named_parameters()) {
+      if (item.value().dim() == 1) item.value().normal_(0, 0.7);
+    }
+  }
+  auto folded = std::dynamic_pointer_cast<PolicyValueNetImpl>(net->clone());
+  ASSERT_NE(folded, nullptr);
+  folded->eval();
+  folded->FoldBatchNorm();
+  torch::NoGradGuard no_grad;
+  for (int size : {5, 9, 15}) {
+    const torch::Tensor x = EncodeInputs(testing::RandomPositions(size, 4, 6));
+    const auto [policy, value] = net->forward(x);
+    const auto [fpolicy, fvalue] = folded->forward(x);
+    EXPECT_TRUE(torch::allclose(policy, fpolicy, 1e-4, 1e-4)) << "board " << size;
+    EXPECT_TRUE(torch::allclose(value, fvalue, 1e-4, 1e-4)) << "board " << size;
+  }
+  // The batch norms are gone from what runs: fewer parameters per layer pair.
+  int batch_norms_used = 0;
+  for (const auto& m : folded->modules(/*include_self=*/false)) {
+    if (dynamic_cast<torch::nn::SequentialImpl*>(m.get()) == nullptr) continue;
+    for (const auto& child : m->children()) {
+      batch_norms_used += dynamic_cast<torch::nn::BatchNorm2dImpl*>(child.get()) != nullptr;
+    }
+  }
+  EXPECT_EQ(batch_norms_used, 0);
+}
+
 }  // namespace
 }  // namespace zf

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -201,6 +202,26 @@ TEST_F(LearnerServiceTest, BadRequestsGetClearErrorsAndTheServerGoesOn) {
     const std::vector<GameRecord> wrong = testing_records::SelfPlayGames(other, &uniform);
     Case c{"wrong board", {}, grpc::StatusCode::INVALID_ARGUMENT, "5x5"};
     *c.request.add_games() = Game(wrong.at(0), "w-1");
+    cases.push_back(c);
+  }
+  // Results that do not follow from the moves (a buggy or hostile actor): refused, not trained
+  // on. Before CheckFinishedGame these were acked and stored.
+  auto altered = [&](const char* name, int moves, Outcome result, const char* text) {
+    GameRecord r = games[0];
+    r.moves.resize(std::min<size_t>(r.moves.size(), moves));
+    r.result = result;
+    Case c{name, {}, grpc::StatusCode::INVALID_ARGUMENT, text};
+    *c.request.add_games() = Game(r, absl::StrCat("r-", name));
+    cases.push_back(c);
+  };
+  altered("win without a five", 3, Outcome::kBlackWin, "no five");
+  altered("white wins after 0 moves", 0, Outcome::kWhiteWin, "no five");
+  altered("draw after 4 moves", 4, Outcome::kDraw, "no five");
+  {
+    GameRecord r = games[0];
+    r.moves[0].root_value = 3.0f;
+    Case c{"root value 3", {}, grpc::StatusCode::INVALID_ARGUMENT, "root value"};
+    *c.request.add_games() = Game(r, "r-value");
     cases.push_back(c);
   }
   for (const Case& c : cases) {

@@ -122,9 +122,7 @@ void Rater::Loop(const ModelSource& source) {
       for (int i = 0; i < 10 && !stop_.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
       continue;
     }
-    const double cpu_start = ThreadCpuSeconds();
     absl::Status status = RateNow(*model);
-    cpu_seconds_.store(cpu_seconds_.load() + ThreadCpuSeconds() - cpu_start);
     if (!status.ok() && !stop_.load()) {
       log_(absl::StrCat("rating v", model->version, " failed: ", status.message()));
     }
@@ -268,6 +266,13 @@ absl::Status Rater::PlayMatch(const std::string& a, const std::string& b) {
 }
 
 absl::Status Rater::RateNow(const ModelSnapshot& model) {
+  // The budget counts this thread's CPU time, failed rounds included.
+  const double cpu_start = ThreadCpuSeconds();
+  struct Account {
+    ~Account() { total->store(total->load() + ThreadCpuSeconds() - start); }
+    std::atomic<double>* total;
+    double start;
+  } account{&cpu_seconds_, cpu_start};
   // 1. The anchor ladder, once per run.
   if (absl::Status s = CalibrateAnchors(); !s.ok()) return s;
   // 2. The version against its opponents.
@@ -305,7 +310,7 @@ absl::Status Rater::RateNow(const ModelSnapshot& model) {
     summary_.latest = rated;
     summary = summary_;
   }
-  summary.cpu_seconds = cpu_seconds_.load();
+  summary.cpu_seconds = cpu_seconds_.load() + ThreadCpuSeconds() - cpu_start;
   if (on_rated_) on_rated_(summary);
   return absl::OkStatus();
 }

@@ -90,7 +90,7 @@ class Rater {
   void Stop();
 
   RaterSummary summary() const;  // Thread-safe.
-  // One round for `model` now, ignoring the budget (tests, `zerofleet ratings --rate`).
+  // One round for `model` now, ignoring the budget (the thread calls it; tests may too).
   // Not thread-safe with a running thread.
   absl::Status RateNow(const ModelSnapshot& model);
 

@@ -69,10 +69,10 @@ absl::StatusOr<std::unique_ptr<TrainRating>> TrainRating::Start(
   Metrics* metrics = rating->metrics_.get();
   rating->rater_->Start(std::move(source), [metrics, log](const play::RaterSummary& s) {
     const play::RatedVersion& v = s.latest;
-    log(absl::StrFormat("rated v%d (step %d, %d games): Elo %s [%s, %s], %d rating games",
-                        v.version, v.step, v.games, play::FormatElo(v.elo),
-                        play::FormatElo(v.elo_low), play::FormatElo(v.elo_high),
-                        v.rating_games));
+    log(absl::StrFormat(
+        "rated v%d (step %d, %d games): Elo %s [%s, %s], %d rating games, rater CPU %.0f s",
+        v.version, v.step, v.games, play::FormatElo(v.elo), play::FormatElo(v.elo_low),
+        play::FormatElo(v.elo_high), v.rating_games, s.cpu_seconds));
     if (metrics != nullptr) {
       metrics->set.Set(v.version, v.elo, v.elo_low, v.elo_high,
                        static_cast<double>(s.games_played), s.cpu_seconds);

@@ -14,13 +14,15 @@ namespace {
 // Records each batch's size and board size; value[i] = number of stones (identifies positions).
 class RecordingEvaluator : public Evaluator {
  public:
-  // With `gate`: the first batch signals `entered` and waits for `gate` (to queue work behind it).
+  // With `gate`: the batch holding the position with 0 stones signals `entered` and waits for
+  // `gate` (to queue work behind it). Chosen by content, not by arrival: with several workers
+  // any batch may reach the evaluator first.
   RecordingEvaluator(absl::Notification* entered = nullptr, absl::Notification* gate = nullptr)
       : entered_(entered), gate_(gate) {}
 
   absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
                         absl::Span<float> value) override {
-    if (gate_ != nullptr && !entered_->HasBeenNotified()) {
+    if (gate_ != nullptr && HoldsEmptyBoard(batch)) {
       entered_->Notify();
       gate_->WaitForNotificationWithTimeout(absl::Seconds(10));
     }
@@ -46,6 +48,15 @@ class RecordingEvaluator : public Evaluator {
   }
 
  private:
+  static bool HoldsEmptyBoard(absl::Span<const EncodedPosition> batch) {
+    for (const EncodedPosition& p : batch) {
+      int stones = 0;
+      for (int w = 0; w < kPlaneWords; ++w) stones += __builtin_popcountll(p.own[w] | p.opp[w]);
+      if (stones == 0) return true;
+    }
+    return false;
+  }
+
   absl::Notification* const entered_;
   absl::Notification* const gate_;
   UniformEvaluator uniform_;
@@ -195,7 +206,8 @@ TEST(DynamicBatcherTest, TwoWorkersSplitWhatIsInFlight) {
     batcher.Submit(std::move(request), Record(&out[r]));
   }
   ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
-  // The first batch (requests 0-3) is held at the gate; the second must finish meanwhile.
+  // The batch of requests 0-3 (the first taken; either worker may reach the evaluator first)
+  // is held at the gate; the second must finish meanwhile.
   for (int r = 4; r < 8; ++r) {
     ASSERT_TRUE(out[r].done.WaitForNotificationWithTimeout(absl::Seconds(5))) << r;
     EXPECT_EQ(out[r].values, std::vector<float>(16, static_cast<float>(r)));

@@ -1,5 +1,7 @@
 #include "learner/learner_service.h"
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -180,13 +182,34 @@ absl::StatusOr<std::unique_ptr<LearnerServer>> LearnerServer::Start(
       server->service_.get(), kService, &server->port_);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = *std::move(grpc_server);
+  LearnerServer* s = server.get();
+  s->health_thread_ = std::thread([s, poll = options.health_poll] { s->FollowHealth(poll); });
   return server;
+}
+
+void LearnerServer::FollowHealth(absl::Duration poll) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  bool serving = true;
+  absl::MutexLock lock(&health_mu_);
+  while (!stop_health_) {
+    const absl::Status storage = learner_->storage_status();
+    if (health != nullptr && storage.ok() != serving) {
+      serving = storage.ok();
+      health->SetServingStatus(kService, serving);
+    }
+    health_mu_.AwaitWithTimeout(absl::Condition(&stop_health_), poll);
+  }
 }
 
 LearnerServer::~LearnerServer() { Shutdown(); }
 
 void LearnerServer::Shutdown(absl::Duration grace) {
   if (shut_down_.exchange(true) || server_ == nullptr) return;
+  {
+    absl::MutexLock lock(&health_mu_);
+    stop_health_ = true;
+  }
+  if (health_thread_.joinable()) health_thread_.join();
   SetServing(server_.get(), kService, false);
   learner_->Shutdown();  // ends WatchModel waits
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));

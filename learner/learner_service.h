@@ -18,8 +18,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/rpc/security.h"
 #include "common/search/self_play.h"
@@ -77,11 +80,16 @@ struct LearnerServerOptions {
   std::string address = "127.0.0.1";
   int port = 0;  // 0: the system picks one (see port())
   LearnerServiceOptions service;
+  absl::Duration health_poll = absl::Milliseconds(200);
 };
 
 class LearnerServer {
  public:
   // Serves `learner` (not owned; must outlive the server). Health is SERVING once this returns.
+  // The service's health (zerofleet.v1.LearnerService) follows learner->storage_status()
+  // within health_poll: NOT_SERVING while games cannot be stored (no progress is possible);
+  // the overall health ("") stays SERVING while the process serves, so a liveness probe does
+  // not restart a learner that only waits for disk space.
   static absl::StatusOr<std::unique_ptr<LearnerServer>> Start(Learner* learner,
                                                               const LearnerServerOptions& options);
   ~LearnerServer();  // Shutdown()
@@ -93,12 +101,17 @@ class LearnerServer {
 
  private:
   LearnerServer() = default;
+  // Health thread: follows the learner's storage status until Shutdown.
+  void FollowHealth(absl::Duration poll);
 
   Learner* learner_ = nullptr;
   std::unique_ptr<LearnerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> shut_down_{false};
+  absl::Mutex health_mu_;
+  bool stop_health_ ABSL_GUARDED_BY(health_mu_) = false;
+  std::thread health_thread_;
 };
 
 }  // namespace zf

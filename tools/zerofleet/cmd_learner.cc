@@ -41,6 +41,7 @@ class LearnerMetrics {
                      static_cast<double>((s.step - start_.step) * batch_size_));
     AdvanceCounterTo(set_.games_received, static_cast<double>(s.games - start_.games));
     AdvanceCounterTo(set_.duplicate_games, static_cast<double>(s.duplicate_games));
+    AdvanceCounterTo(set_.checkpoint_failures, static_cast<double>(s.checkpoint_failures));
     set_.buffer_positions.Set(static_cast<double>(s.buffer_size));
     set_.model_version.Set(static_cast<double>(s.model_version));
     if (s.last.step > 0) {

@@ -39,6 +39,9 @@ ABSL_FLAG(int, batch_workers, 2,
           "Batches evaluated concurrently (1..16); with 2 one batch fills while another computes "
           "(and host work overlaps the GPU's)");
 ABSL_FLAG(int, max_in_flight_per_stream, 64, "Unanswered requests per stream before reads pause");
+ABSL_FLAG(int64_t, max_queued_positions, 65536,
+          "Positions waiting for a batch, all clients together; past it requests get "
+          "RESOURCE_EXHAUSTED (>= --max-batch)");
 ABSL_FLAG(std::string, model, "", "Model file; without it, a random-init model of --net");
 ABSL_FLAG(std::string, net, "small", "Net preset for the random-init model: tiny, small, base");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the random-init model");
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
   options.batcher.max_batch = absl::GetFlag(FLAGS_max_batch);
   options.batcher.max_queue_delay = absl::Microseconds(delay_us);
   options.batcher.workers = absl::GetFlag(FLAGS_batch_workers);
+  options.batcher.max_queued_positions = absl::GetFlag(FLAGS_max_queued_positions);
   options.service.max_in_flight_per_stream = absl::GetFlag(FLAGS_max_in_flight_per_stream);
   options.service.board_size = board_size;
   options.service.security = *security;

@@ -167,7 +167,7 @@ TEST_F(LearnerServiceTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
   // 5-byte string with 2 bytes behind it), then a valid one that must not be read.
   v1::SubmitGamesRequest good;
   *good.add_games() = Game(SmallGames(1)[0], "raw-1");
-  const std::string garbage = "\x0a\x05ab";
+  const std::string garbage = "\x0a\x05" "ab";
   v1::SubmitGamesRequest probe;
   ASSERT_FALSE(probe.ParseFromString(garbage));
   v1::SubmitGamesRequest after;

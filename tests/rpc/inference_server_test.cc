@@ -304,7 +304,7 @@ TEST(InferenceServerTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
   std::mt19937_64 rng(6);
   const EncodedPosition good = RandomPosition(Rules{9, 5, Rule::kFreestyle}, rng, 3);
   // Field 1 (request_id) as a 5-byte string with 2 bytes behind it: no EvaluateRequest.
-  const std::string garbage = "\x0a\x05ab";
+  const std::string garbage = "\x0a\x05" "ab";
   EvaluateRequest probe;
   ASSERT_FALSE(probe.ParseFromString(garbage));
   std::vector<std::string> responses;

@@ -74,8 +74,9 @@ OpenStream Open(const std::shared_ptr<grpc::Channel>& channel, const char* metho
   return s;
 }
 
+// Ends `s`: cancels it if the server is still serving it, else reads the status it ended with.
 grpc::Status Close(OpenStream& s) {
-  s.context->TryCancel();
+  if (s.answered) s.context->TryCancel();
   return s.stream->Finish();
 }
 

@@ -23,6 +23,11 @@ absl::Status ValidateBatcherOptions(const DynamicBatcherOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("batcher workers ", options.workers, " out of range: 1..16"));
   }
+  if (options.max_queued_positions < options.max_batch) {
+    return absl::InvalidArgumentError(absl::StrCat("max queued positions ",
+                                                   options.max_queued_positions,
+                                                   " below the max batch ", options.max_batch));
+  }
   return absl::OkStatus();
 }
 
@@ -35,17 +40,55 @@ DynamicBatcher::DynamicBatcher(Evaluator* evaluator, std::function<int64_t()> mo
 
 DynamicBatcher::~DynamicBatcher() { Stop(); }
 
-void DynamicBatcher::Submit(std::vector<EncodedPosition> positions, Done done) {
+void DynamicBatcher::Submit(std::vector<EncodedPosition> positions, Done done,
+                            std::shared_ptr<const std::atomic<bool>> cancelled) {
+  const int64_t n = static_cast<int64_t>(positions.size());
+  int64_t queued = 0;
   {
     absl::MutexLock l(&mu_);
-    if (!stop_) {
-      queued_positions_ += static_cast<int64_t>(positions.size());
-      queue_.push_back(Request{std::move(positions), std::move(done), absl::Now()});
+    if (stop_) {
+      queued = -1;
+    } else if (queued_positions_ + n > options_.max_queued_positions) {
+      queued = queued_positions_;
+    } else {
+      queued_positions_ += n;
+      queue_.push_back(
+          Request{std::move(positions), std::move(done), absl::Now(), std::move(cancelled)});
       cv_.Signal();
       return;
     }
   }
-  done(absl::UnavailableError("inference server is shutting down"), {}, {}, 0);
+  if (queued < 0) {
+    done(absl::UnavailableError("inference server is shutting down"), {}, {}, 0);
+    return;
+  }
+  {
+    absl::MutexLock l(&stats_mu_);
+    ++stats_.refused_requests;
+  }
+  done(absl::ResourceExhaustedError(absl::StrCat(
+           "inference queue full: ", queued, " positions wait (at most ",
+           options_.max_queued_positions, "); retry later")),
+       {}, {}, 0);
+}
+
+void DynamicBatcher::CancelledSome() {
+  absl::MutexLock l(&mu_);
+  cancel_pending_ = true;
+  cv_.Signal();
+}
+
+void DynamicBatcher::DropCancelled(std::vector<Request>* dropped) {
+  cancel_pending_ = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->cancelled != nullptr && it->cancelled->load()) {
+      queued_positions_ -= static_cast<int64_t>(it->positions.size());
+      dropped->push_back(std::move(*it));
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void DynamicBatcher::Stop() {
@@ -65,11 +108,17 @@ void DynamicBatcher::Stop() {
   workers_.clear();
 }
 
-bool DynamicBatcher::TakeBatch(std::vector<Request>* batch) {
+bool DynamicBatcher::TakeBatch(std::vector<Request>* batch, std::vector<Request>* dropped) {
   while (true) {
-    // 1. Wait for a request.
-    while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
+    // 1. Wait for a request; drop those of clients that went away (the caller answers them).
+    while (!stop_ && queue_.empty() && !cancel_pending_) cv_.Wait(&mu_);
     if (stop_) return false;
+    if (cancel_pending_) DropCancelled(dropped);
+    if (!dropped->empty()) {
+      if (!queue_.empty()) cv_.Signal();  // another worker batches the rest meanwhile
+      return true;
+    }
+    if (queue_.empty()) continue;
     // 2. Wait until the batch is full or the oldest request is due. While other workers
     //    compute, "full" is also "as many positions as they hold" (see 3).
     const absl::Time due = queue_.front().enqueued + options_.max_queue_delay;
@@ -117,15 +166,25 @@ bool DynamicBatcher::TakeBatch(std::vector<Request>* batch) {
 
 void DynamicBatcher::WorkerLoop() {
   std::vector<Request> batch;
+  std::vector<Request> dropped;
   std::vector<EncodedPosition> positions;
   std::vector<float> policy;
   std::vector<float> value;
   while (true) {
     batch.clear();
+    dropped.clear();
     {
       absl::MutexLock l(&mu_);
-      if (!TakeBatch(&batch)) return;
+      if (!TakeBatch(&batch, &dropped)) return;
     }
+    if (!dropped.empty()) {
+      {
+        absl::MutexLock l(&stats_mu_);
+        stats_.cancelled_requests += static_cast<int64_t>(dropped.size());
+      }
+      for (Request& r : dropped) r.done(absl::CancelledError("the client went away"), {}, {}, 0);
+    }
+    if (batch.empty()) continue;
     const absl::Time start = absl::Now();
     positions.clear();
     for (const Request& r : batch) {

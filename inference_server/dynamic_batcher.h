@@ -12,13 +12,20 @@
 // A batch holds whole requests of one board size (the oldest request's), at most max_batch
 // positions; requests of other sizes wait for the next batch. Callbacks run on a worker thread
 // and must not block (the inference service only queues a write).
+//
+// Bounds: at most max_queued_positions wait in the queue (all clients together); a request
+// past it gets RESOURCE_EXHAUSTED at once. A request whose `cancelled` flag is set (its client
+// went away) is dropped, with CANCELLED, before it reaches the evaluator: on a worker's next
+// look at the queue after CancelledSome().
 #ifndef ZEROFLEET_INFERENCE_SERVER_DYNAMIC_BATCHER_H_
 #define ZEROFLEET_INFERENCE_SERVER_DYNAMIC_BATCHER_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -35,6 +42,8 @@ struct DynamicBatcherOptions {
   int max_batch = 256;                                       // positions per batch, 1..4096
   absl::Duration max_queue_delay = absl::Microseconds(500);  // 0: take what is queued
   int workers = 1;  // concurrent batches (2 overlaps host work with a GPU forward pass)
+  // Positions waiting (not yet in a batch), over all requests; >= max_batch.
+  int64_t max_queued_positions = 65536;
   // Optional (metrics): after each batch, from its worker thread: positions, compute seconds,
   // and each request's queue wait in seconds. Must be thread-safe and quick.
   std::function<void(int positions, double compute_seconds, absl::Span<const double> waits)>
@@ -48,6 +57,8 @@ struct BatcherStats {
   static constexpr int kBuckets = 13;
   int64_t requests = 0;
   int64_t positions = 0;
+  int64_t cancelled_requests = 0;  // dropped before evaluation: their client went away
+  int64_t refused_requests = 0;    // RESOURCE_EXHAUSTED: the queue was full
   int64_t batches = 0;
   int64_t failed_batches = 0;
   std::array<int64_t, kBuckets> batch_size_buckets{};
@@ -72,8 +83,15 @@ class DynamicBatcher {
   ~DynamicBatcher();
 
   // Queues `positions` (non-empty, one board size, at most max_batch). After Stop, `done` gets
-  // UNAVAILABLE at once. Thread-safe; never blocks on evaluation.
-  void Submit(std::vector<EncodedPosition> positions, Done done);
+  // UNAVAILABLE at once; past max_queued_positions RESOURCE_EXHAUSTED. Once `cancelled` (if
+  // given) is true and CancelledSome() was called, the request is dropped with CANCELLED unless
+  // it is being evaluated already. Thread-safe; never blocks on evaluation.
+  void Submit(std::vector<EncodedPosition> positions, Done done,
+              std::shared_ptr<const std::atomic<bool>> cancelled = nullptr);
+
+  // Some request's `cancelled` flag was set: workers drop such requests from the queue.
+  // Thread-safe.
+  void CancelledSome();
 
   // Finishes the batches in progress, fails queued requests with UNAVAILABLE, joins workers.
   // Thread-safe; idempotent.
@@ -87,11 +105,16 @@ class DynamicBatcher {
     std::vector<EncodedPosition> positions;
     Done done;
     absl::Time enqueued;
+    std::shared_ptr<const std::atomic<bool>> cancelled;  // may be null
   };
 
   void WorkerLoop();
-  // Waits until a batch should close and takes it; false when stopping. Requires mu_ held.
-  bool TakeBatch(std::vector<Request>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits until a batch should close or cancelled requests were found, and takes them (either
+  // may be empty then); false when stopping. Requires mu_ held.
+  bool TakeBatch(std::vector<Request>* batch, std::vector<Request>* dropped)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the queue's cancelled requests to *dropped.
+  void DropCancelled(std::vector<Request>* dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Evaluator* const evaluator_;
   const std::function<int64_t()> model_version_;
@@ -103,6 +126,7 @@ class DynamicBatcher {
   int64_t queued_positions_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t computing_positions_ ABSL_GUARDED_BY(mu_) = 0;  // in batches being evaluated
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancel_pending_ ABSL_GUARDED_BY(mu_) = false;  // CancelledSome since the last scan
 
   mutable absl::Mutex stats_mu_;
   BatcherStats stats_ ABSL_GUARDED_BY(stats_mu_);

@@ -47,6 +47,7 @@ struct InferenceServerOptions {
   int port = 0;  // 0: the system picks one; read it back with port()
   DynamicBatcherOptions batcher;
   InferenceServiceOptions service;  // max_positions_per_request is set to batcher.max_batch
+  bool reflection = false;          // grpc.reflection (answers callers without a token)
 };
 
 class InferenceServer {

@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "common/metrics/metrics_server.h"
 #include "common/metrics/zerofleet_metrics.h"
+#include "common/rpc/grpc_options.h"
 #include "common/rpc/security_flags.h"
 #include "common/util/allocator.h"
 #include "common/util/command_line.h"
@@ -39,6 +40,12 @@ ABSL_FLAG(int, batch_workers, 2,
           "Batches evaluated concurrently (1..16); with 2 one batch fills while another computes "
           "(and host work overlaps the GPU's)");
 ABSL_FLAG(int, max_in_flight_per_stream, 64, "Unanswered requests per stream before reads pause");
+ABSL_FLAG(std::string, reflection, "auto",
+          "gRPC reflection: on, off, or auto (on unless --token-file is set; reflection answers "
+          "callers without the token)");
+ABSL_FLAG(int64_t, max_queued_positions, 65536,
+          "Positions waiting for a batch, all clients together; past it requests get "
+          "RESOURCE_EXHAUSTED (>= --max-batch)");
 ABSL_FLAG(std::string, model, "", "Model file; without it, a random-init model of --net");
 ABSL_FLAG(std::string, net, "small", "Net preset for the random-init model: tiny, small, base");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the random-init model");
@@ -118,9 +125,14 @@ int main(int argc, char** argv) {
   options.batcher.max_batch = absl::GetFlag(FLAGS_max_batch);
   options.batcher.max_queue_delay = absl::Microseconds(delay_us);
   options.batcher.workers = absl::GetFlag(FLAGS_batch_workers);
+  options.batcher.max_queued_positions = absl::GetFlag(FLAGS_max_queued_positions);
   options.service.max_in_flight_per_stream = absl::GetFlag(FLAGS_max_in_flight_per_stream);
   options.service.board_size = board_size;
   options.service.security = *security;
+  absl::StatusOr<bool> reflection =
+      zf::ReflectionWanted(absl::GetFlag(FLAGS_reflection), security->has_token());
+  if (!reflection.ok()) return Fail(std::string(reflection.status().message()));
+  options.reflection = *reflection;
   // Metrics: batches from the batcher's workers, the rest sampled by a small thread.
   std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<zf::InferenceMetricSet> inference_metrics;

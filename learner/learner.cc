@@ -1,5 +1,7 @@
 #include "learner/learner.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +36,13 @@ absl::Status ValidateLearnerOptions(const LearnerOptions& o) {
   if (o.log_every_steps < 1) return Bad("log_every", o.log_every_steps, ">= 1");
   if (o.keep_checkpoints < 1) return Bad("keep_checkpoints", o.keep_checkpoints, ">= 1");
   if (o.segment_bytes < 4096) return Bad("segment_bytes", o.segment_bytes, ">= 4096");
+  if (o.checkpoint_retry_initial <= absl::ZeroDuration() ||
+      o.checkpoint_retry_max < o.checkpoint_retry_initial ||
+      o.storage_probe_every <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "checkpoint retry delays and the storage probe interval must be positive (initial <= "
+        "max)");
+  }
   return absl::OkStatus();
 }
 
@@ -192,7 +201,8 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
           StoredGame{game.game_id, game.model_version, SerializeGameRecord(game.record)});
     }
     absl::StatusOr<std::vector<bool>> is_new = store_->Append(stored);
-    if (!is_new.ok()) return is_new.status();
+    if (!is_new.ok()) return StoreFailed(is_new.status());
+    StoreWorked();
     result.is_new = *std::move(is_new);
   } else {
     result.is_new.assign(games.size(), true);
@@ -226,7 +236,71 @@ absl::Status Learner::Publish() {
   return absl::OkStatus();
 }
 
+absl::Status Learner::StoreFailed(const absl::Status& error) {
+  if (absl::IsInvalidArgument(error)) return error;  // the games, not the disk
+  absl::MutexLock lock(&mu_);
+  storage_error_ = error;
+  return absl::UnavailableError(absl::StrCat("the learner cannot store games now (",
+                                             error.message(),
+                                             "); nothing was stored, send them again later"));
+}
+
+void Learner::StoreWorked() {
+  absl::MutexLock lock(&mu_);
+  storage_error_ = absl::OkStatus();
+}
+
+absl::Status Learner::storage_status() const {
+  absl::MutexLock lock(&mu_);
+  return storage_error_;
+}
+
+void Learner::RetryWhenDue() {
+  const absl::Time now = absl::Now();
+  if (checkpoint_pending_ && now >= checkpoint_retry_at_) CheckpointOrRetryLater();
+  if (storage_status().ok() || now < next_storage_probe_) return;
+  // While storage fails, readiness probes take the learner out of rotation and no Submit may
+  // come to show that writes work again: the training thread tries one.
+  next_storage_probe_ = now + options_.storage_probe_every;
+  const std::string probe = options_.run_dir + "/.storage-probe";
+  if (WriteFileAtomically(probe, std::string(64 << 10, '\0')).ok()) {
+    StoreWorked();
+    Log("storage is writable again; taking games");
+  }
+  std::remove(probe.c_str());
+}
+
+void Learner::CheckpointOrRetryLater() {
+  const int64_t step = trainer_->step();
+  // A retry at the step that failed writes that state under the version already published;
+  // a later step gets a new version first, as a scheduled checkpoint does.
+  const absl::Status s = checkpoint_pending_ && step == checkpoint_failed_step_
+                             ? WriteCheckpoint(absl::Now())
+                             : SaveCheckpoint();
+  if (s.ok()) {
+    if (checkpoint_pending_) {
+      Log(absl::StrCat("checkpoint at step ", step, " written after ",
+                       checkpoint_failures_in_row_, " failed tries"));
+    }
+    checkpoint_pending_ = false;
+    checkpoint_failures_in_row_ = 0;
+    return;
+  }
+  ++checkpoint_failures_;
+  ++checkpoint_failures_in_row_;
+  checkpoint_backoff_ = checkpoint_pending_
+                            ? std::min(checkpoint_backoff_ * 2, options_.checkpoint_retry_max)
+                            : options_.checkpoint_retry_initial;
+  checkpoint_pending_ = true;
+  checkpoint_failed_step_ = step;
+  checkpoint_retry_at_ = absl::Now() + checkpoint_backoff_;
+  Log(absl::StrCat("checkpoint at step ", step, " failed: ", s.message(),
+                   "; training goes on, the previous checkpoint stays the newest; next try in ",
+                   absl::FormatDuration(checkpoint_backoff_)));
+}
+
 absl::StatusOr<bool> Learner::TrainStep() {
+  RetryWhenDue();
   const int batch_size = options_.trainer.batch_size;
   if (AllowedSteps(options_.ratio, trainer_->step() * batch_size, buffer_->total_added(),
                    batch_size) <= 0) {
@@ -266,9 +340,8 @@ absl::StatusOr<bool> Learner::TrainStep() {
     if (hooks_.decorate_metrics) hooks_.decorate_metrics(&row);
     if (absl::Status st = metrics_->Append(row); !st.ok()) Log(std::string(st.message()));
   }
-  if (n % options_.checkpoint_every_steps == 0) {
-    if (absl::Status s = SaveCheckpoint(); !s.ok()) return s;
-  }
+  // While a retry is pending its backoff decides; a scheduled one would only add failures.
+  if (n % options_.checkpoint_every_steps == 0 && !checkpoint_pending_) CheckpointOrRetryLater();
   return true;
 }
 
@@ -277,6 +350,10 @@ absl::Status Learner::SaveCheckpoint() {
   // Publish first so the model file, the checkpoint and the fleet agree on one version.
   ++model_version_;
   if (absl::Status s = Publish(); !s.ok()) return s;
+  return WriteCheckpoint(start);
+}
+
+absl::Status Learner::WriteCheckpoint(absl::Time start) {
   absl::StatusOr<std::string> trainer_state = trainer_->Serialize();
   if (!trainer_state.ok()) return trainer_state.status();
   CheckpointState state;
@@ -332,8 +409,10 @@ LearnerStatus Learner::status() const {
   s.buffer_size = buffer_->size();
   s.games_stored = store_ != nullptr ? store_->size() : 0;
   s.duplicate_games = duplicates_.load();
+  s.checkpoint_failures = checkpoint_failures_.load();
   absl::MutexLock lock(&mu_);
   s.last = last_;
+  s.storage_ok = storage_error_.ok();
   return s;
 }
 

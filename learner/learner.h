@@ -11,6 +11,12 @@
 //   training thread: while (...) TrainStep();   one step when the replay ratio allows;
 //                    publishes, logs and checkpoints on their schedules.
 //
+// Storage trouble (a full disk) never stops the learner: a failed periodic checkpoint is logged,
+// counted (status().checkpoint_failures) and retried with backoff while training goes on (the
+// previous checkpoint stays the newest); a failed store write refuses that Submit with
+// UNAVAILABLE (nothing acked) and marks storage as failing (storage_status()) until a Submit or
+// the training thread's write probe succeeds again.
+//
 // Restart: the newest checkpoint restores trainer, buffer, rng and model version; then every
 // stored game the checkpoint's buffer had not seen yet (store index >= buffer.games_added())
 // is added again, so nothing acknowledged is lost and nothing is counted twice. This works
@@ -63,6 +69,12 @@ struct LearnerOptions {
   int64_t segment_bytes = int64_t{64} << 20;
   // Keep the serialized model file of the newest version (for WatchModel).
   bool export_models = false;
+  // A failed periodic checkpoint is retried after this delay, doubled per failure in a row up
+  // to checkpoint_retry_max.
+  absl::Duration checkpoint_retry_initial = absl::Seconds(2);
+  absl::Duration checkpoint_retry_max = absl::Minutes(5);
+  // While storage fails, the training thread tries a small write this often.
+  absl::Duration storage_probe_every = absl::Seconds(2);
 };
 
 absl::Status ValidateLearnerOptions(const LearnerOptions& options);
@@ -96,6 +108,8 @@ struct LearnerStatus {
   int64_t buffer_size = 0;
   int64_t games_stored = 0;     // with store_games
   int64_t duplicate_games = 0;  // duplicates refused since start
+  int64_t checkpoint_failures = 0;  // failed checkpoint writes since start (retried later)
+  bool storage_ok = true;           // false while submitted games cannot be stored
   StepStats last;               // the latest step (zeros before the first)
 };
 
@@ -119,14 +133,19 @@ class Learner {
   // Validates every game first (rules, record consistency, a result that follows from the
   // moves: CheckFinishedGame): one bad game rejects the call
   // (INVALID_ARGUMENT naming it) and nothing is stored. Then stores the new ones durably (with
-  // store_games) and adds them to the buffer. Returns only after the store's fsync.
+  // store_games) and adds them to the buffer. Returns only after the store's fsync. A store
+  // write error (full disk) is UNAVAILABLE naming it: nothing stored, send again later.
   absl::StatusOr<SubmitResult> Submit(std::vector<IncomingGame> games);
 
   // One optimizer step if the replay ratio allows it; false when waiting for data. Publishes,
-  // logs and checkpoints on their schedules. Returns an error after 10 failed steps in a row.
+  // logs and checkpoints on their schedules; retries a failed checkpoint and probes failing
+  // storage when due (even while waiting for data). Returns an error after 10 failed steps in
+  // a row; a failed checkpoint is no error (see above).
   absl::StatusOr<bool> TrainStep();
   // Publishes a new version, writes a checkpoint and <run_dir>/model.zfm.
   absl::Status SaveCheckpoint();
+  // OK while submitted games can be stored; else the last store error. Thread-safe.
+  absl::Status storage_status() const;
   // Flushes metrics.jsonl.
   absl::Status Sync();
 
@@ -153,6 +172,15 @@ class Learner {
   absl::Status Resume(const LoadedCheckpoint& checkpoint);
   absl::Status OpenStore();
   absl::Status Publish();
+  // The checkpoint and model.zfm of the current state under the current version.
+  absl::Status WriteCheckpoint(absl::Time start);
+  // Training thread: a scheduled or retried checkpoint; a failure schedules the next try.
+  void CheckpointOrRetryLater();
+  // Training thread: the retry and the storage probe, when due.
+  void RetryWhenDue();
+  // A store error from Submit: storage is marked failing unless the games were bad.
+  absl::Status StoreFailed(const absl::Status& error);
+  void StoreWorked();
   std::string ConfigText() const;
   void Log(const std::string& line) const;
 
@@ -167,6 +195,14 @@ class Learner {
   bool resumed_ = false;
   std::string resume_note_;
   int consecutive_failures_ = 0;
+  // Checkpoint retry and storage probe state (training thread only).
+  bool checkpoint_pending_ = false;  // the last checkpoint failed; retry at checkpoint_retry_at_
+  int64_t checkpoint_failed_step_ = -1;
+  int checkpoint_failures_in_row_ = 0;
+  absl::Duration checkpoint_backoff_ = absl::ZeroDuration();
+  absl::Time checkpoint_retry_at_ = absl::InfinitePast();
+  absl::Time next_storage_probe_ = absl::InfinitePast();
+  std::atomic<int64_t> checkpoint_failures_{0};
   absl::Time start_ = absl::Now();
   int64_t start_step_ = 0;
 
@@ -179,6 +215,7 @@ class Learner {
   StepStats last_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const PublishedModel> published_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status storage_error_ ABSL_GUARDED_BY(mu_);  // OK while games can be stored
 };
 
 }  // namespace zf

@@ -1,5 +1,8 @@
 #include "learner/learner_service.h"
 
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/method_handler.h>
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -25,6 +28,19 @@ void SetError(v1::SubmitGamesAck* ack, absl::StatusCode code, const std::string&
 }
 
 }  // namespace
+
+LearnerServiceImpl::LearnerServiceImpl(Learner* learner, const LearnerServiceOptions& options)
+    : learner_(learner), options_(options) {
+  // Method 1 of the service (proto order) is SubmitGames.
+  MarkMethodStreamed(
+      1, new grpc::internal::BidiStreamingHandler<LearnerServiceImpl, grpc::ByteBuffer,
+                                                  grpc::ByteBuffer>(
+             [](LearnerServiceImpl* service, grpc::ServerContext* context,
+                grpc::ServerReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>* stream) {
+               return service->SubmitGamesRaw(context, stream);
+             },
+             this));
+}
 
 grpc::Status LearnerServiceImpl::GetRunConfig(grpc::ServerContext* context,
                                               const v1::GetRunConfigRequest* request,
@@ -86,21 +102,36 @@ v1::SubmitGamesAck LearnerServiceImpl::Handle(const v1::SubmitGamesRequest& requ
   return ack;
 }
 
-grpc::Status LearnerServiceImpl::SubmitGames(
+grpc::Status LearnerServiceImpl::SubmitGamesRaw(
     grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::SubmitGamesAck, v1::SubmitGamesRequest>* stream) {
+    grpc::ServerReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>* stream) {
   if (grpc::Status s =
           AuthorizeCall(*context, options_.security, "/zerofleet.v1.LearnerService/SubmitGames");
       !s.ok()) {
     return s;
   }
-  ++stats_.open_submit_streams;
+  if (stats_.open_submit_streams.fetch_add(1) >= options_.max_submit_streams) {
+    --stats_.open_submit_streams;
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("the learner already serves ", options_.max_submit_streams,
+                                     " SubmitGames streams; retry later"));
+  }
+  grpc::ByteBuffer bytes;
   v1::SubmitGamesRequest request;
   grpc::Status status = grpc::Status::OK;
-  while (stream->Read(&request)) {
+  for (int64_t n = 1; stream->Read(&bytes); ++n) {
+    if (!grpc::SerializationTraits<v1::SubmitGamesRequest>::Deserialize(&bytes, &request).ok()) {
+      status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("message ", n, " on this stream is not a "
+                                         "SubmitGamesRequest; the stream ends here (the requests "
+                                         "before it were acked)"));
+      break;
+    }
     const v1::SubmitGamesAck ack = Handle(request);
     if (ack.has_error()) ++stats_.rejected_requests;
-    if (!stream->Write(ack)) {
+    bool own = false;
+    if (!grpc::SerializationTraits<v1::SubmitGamesAck>::Serialize(ack, &bytes, &own).ok() ||
+        !stream->Write(bytes)) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away before the ack");
       break;
     }
@@ -125,7 +156,12 @@ grpc::Status LearnerServiceImpl::WatchModel(grpc::ServerContext* context,
   if (!learner_->options().export_models) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this learner exports no models");
   }
-  ++stats_.open_watch_streams;
+  if (stats_.open_watch_streams.fetch_add(1) >= options_.max_watch_streams) {
+    --stats_.open_watch_streams;
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("the learner already serves ", options_.max_watch_streams,
+                                     " WatchModel streams; retry later"));
+  }
   int64_t have = request->have_version();
   // A version above the newest is one published after the learner's last checkpoint and lost
   // in a crash: send the newest at once so the watcher replaces it.
@@ -177,16 +213,37 @@ absl::StatusOr<std::unique_ptr<LearnerServer>> LearnerServer::Start(
   server->service_ = std::make_unique<LearnerServiceImpl>(learner, options.service);
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
       options.address, options.port, MakeServerCredentials(options.service.security),
-      server->service_.get(), kService, &server->port_);
+      server->service_.get(), kService, &server->port_, options.reflection);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = *std::move(grpc_server);
+  LearnerServer* s = server.get();
+  s->health_thread_ = std::thread([s, poll = options.health_poll] { s->FollowHealth(poll); });
   return server;
+}
+
+void LearnerServer::FollowHealth(absl::Duration poll) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  bool serving = true;
+  absl::MutexLock lock(&health_mu_);
+  while (!stop_health_) {
+    const absl::Status storage = learner_->storage_status();
+    if (health != nullptr && storage.ok() != serving) {
+      serving = storage.ok();
+      health->SetServingStatus(kService, serving);
+    }
+    health_mu_.AwaitWithTimeout(absl::Condition(&stop_health_), poll);
+  }
 }
 
 LearnerServer::~LearnerServer() { Shutdown(); }
 
 void LearnerServer::Shutdown(absl::Duration grace) {
   if (shut_down_.exchange(true) || server_ == nullptr) return;
+  {
+    absl::MutexLock lock(&health_mu_);
+    stop_health_ = true;
+  }
+  if (health_thread_.joinable()) health_thread_.join();
   SetServing(server_.get(), kService, false);
   learner_->Shutdown();  // ends WatchModel waits
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));

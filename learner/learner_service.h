@@ -6,8 +6,12 @@
 //   WatchModel    server stream  every newer version as chunks (<= 1 MiB) with its sha256
 //
 // Synchronous gRPC API: traffic here is a few messages per second per actor, so a thread per
-// call keeps the code plain. A bad request in SubmitGames gets an ack carrying an error code
-// (the stream stays open); a stream-level problem ends the call with the status.
+// call keeps the code plain; the streams are capped (max_submit_streams, max_watch_streams:
+// RESOURCE_EXHAUSTED past them) so callers cannot take every thread. A bad request in
+// SubmitGames gets an ack carrying an error code (the stream stays open); a stream-level
+// problem ends the call with the status, e.g. INVALID_ARGUMENT for bytes that are not a
+// SubmitGamesRequest (the method is registered raw so the service parses and can tell this
+// from a half-close).
 // Thread-safe: gRPC calls the service from many threads; Learner is thread-safe for Submit.
 #ifndef ZEROFLEET_LEARNER_LEARNER_SERVICE_H_
 #define ZEROFLEET_LEARNER_LEARNER_SERVICE_H_
@@ -18,8 +22,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/rpc/security.h"
 #include "common/search/self_play.h"
@@ -33,6 +40,8 @@ struct LearnerServiceOptions {
   std::string run_id;
   int max_games_per_request = 256;
   int chunk_bytes = 1 << 20;  // WatchModel chunk payload (under the 4 MiB message limit)
+  int max_submit_streams = 256;  // open SubmitGames streams (one thread each)
+  int max_watch_streams = 64;    // open WatchModel streams (one thread each)
   RpcSecurity security;
 };
 
@@ -48,16 +57,14 @@ struct LearnerServiceStats {
 
 class LearnerServiceImpl final : public zerofleet::v1::LearnerService::Service {
  public:
-  LearnerServiceImpl(Learner* learner, const LearnerServiceOptions& options)
-      : learner_(learner), options_(options) {}
+  LearnerServiceImpl(Learner* learner, const LearnerServiceOptions& options);
 
   grpc::Status GetRunConfig(grpc::ServerContext* context,
                             const zerofleet::v1::GetRunConfigRequest* request,
                             zerofleet::v1::RunConfig* response) override;
-  grpc::Status SubmitGames(grpc::ServerContext* context,
-                           grpc::ServerReaderWriter<zerofleet::v1::SubmitGamesAck,
-                                                    zerofleet::v1::SubmitGamesRequest>* stream)
-      override;
+  // SubmitGames on serialized SubmitGamesRequest / SubmitGamesAck messages.
+  grpc::Status SubmitGamesRaw(grpc::ServerContext* context,
+                              grpc::ServerReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>* stream);
   grpc::Status WatchModel(grpc::ServerContext* context,
                           const zerofleet::v1::WatchModelRequest* request,
                           grpc::ServerWriter<zerofleet::v1::ModelChunk>* writer) override;
@@ -77,11 +84,17 @@ struct LearnerServerOptions {
   std::string address = "127.0.0.1";
   int port = 0;  // 0: the system picks one (see port())
   LearnerServiceOptions service;
+  absl::Duration health_poll = absl::Milliseconds(200);
+  bool reflection = false;  // grpc.reflection (answers callers without a token)
 };
 
 class LearnerServer {
  public:
   // Serves `learner` (not owned; must outlive the server). Health is SERVING once this returns.
+  // The service's health (zerofleet.v1.LearnerService) follows learner->storage_status()
+  // within health_poll: NOT_SERVING while games cannot be stored (no progress is possible);
+  // the overall health ("") stays SERVING while the process serves, so a liveness probe does
+  // not restart a learner that only waits for disk space.
   static absl::StatusOr<std::unique_ptr<LearnerServer>> Start(Learner* learner,
                                                               const LearnerServerOptions& options);
   ~LearnerServer();  // Shutdown()
@@ -93,12 +106,17 @@ class LearnerServer {
 
  private:
   LearnerServer() = default;
+  // Health thread: follows the learner's storage status until Shutdown.
+  void FollowHealth(absl::Duration poll);
 
   Learner* learner_ = nullptr;
   std::unique_ptr<LearnerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> shut_down_{false};
+  absl::Mutex health_mu_;
+  bool stop_health_ ABSL_GUARDED_BY(health_mu_) = false;
+  std::thread health_thread_;
 };
 
 }  // namespace zf

@@ -119,6 +119,8 @@ LearnerMetricSet::LearnerMetricSet(std::shared_ptr<prometheus::Registry> registr
                                       SlowSecondsBuckets())),
       duplicate_games(NewCounter(*registry, "zerofleet_learner_duplicate_games_total",
                                  "Games received again (same id) and not counted twice.")),
+      checkpoint_failures(NewCounter(*registry, "zerofleet_learner_checkpoint_failures_total",
+                                     "Checkpoint writes that failed (retried with backoff).")),
       registry_(std::move(registry)),
       loss_(NewGaugeFamily(*registry_, "zerofleet_learner_loss",
                            "Loss of the latest training step, by head (policy: cross-entropy, "

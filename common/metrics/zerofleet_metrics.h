@@ -110,6 +110,7 @@ class LearnerMetricSet {
   prometheus::Gauge& model_version;           // zerofleet_model_version
   prometheus::Histogram& checkpoint_seconds;  // zerofleet_learner_checkpoint_seconds
   prometheus::Counter& duplicate_games;       // zerofleet_learner_duplicate_games_total
+  prometheus::Counter& checkpoint_failures;   // zerofleet_learner_checkpoint_failures_total
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

@@ -1,7 +1,13 @@
 #include "common/nn/model_file.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <set>
 #include <sstream>
@@ -94,6 +100,126 @@ absl::Status Prefixed(absl::string_view name, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat("model '", name, "': ", s.message()));
 }
 
+// The first line of a LibTorch error: c10::Error's what() appends a stack trace.
+std::string FirstLine(const char* what) {
+  const absl::string_view text(what);
+  return std::string(text.substr(0, text.find('\n')));
+}
+
+// Stored floats of a net of `c`: parameters and BatchNorm statistics (see network.cc).
+uint64_t StoredFloats(const NetConfig& c) {
+  const uint64_t ch = c.channels, vc = c.value_channels, vh = c.value_hidden;
+  const uint64_t bn = 4 * ch;  // weight, bias, running mean and variance
+  uint64_t n = 9 * kInputPlanes * ch + bn;
+  n += static_cast<uint64_t>(c.blocks) * 2 * (9 * ch * ch + bn);
+  n += ch * ch + bn + ch + 1;                // policy head
+  n += ch * vc + 4 * vc;                     // value conv
+  n += 2 * vc * vh + vh + vh + 1;            // value FCs
+  return n;
+}
+
+// The header's sizes against the bytes there are, before anything is allocated for them:
+// the file must be exactly header + weights + CRC long, and the architecture may need at most
+// twice the stored weights (a net of it is built before each tensor is checked, so a forged
+// header cannot make that cost more than the file itself; closer mismatches are named tensor
+// by tensor later). Checked without overflow.
+absl::Status CheckSizes(uint64_t file_bytes, uint64_t weights_size, const NetConfig& c) {
+  const uint64_t body = file_bytes - kHeaderSize - kCrcSize;  // file_bytes >= both
+  if (weights_size != body) {
+    return absl::DataLossError(absl::StrCat(weights_size > body ? "truncated" : "size mismatch",
+                                            ": ", file_bytes, " bytes, the header says ",
+                                            kHeaderSize, " + ", weights_size, " + ", kCrcSize));
+  }
+  if (ValidateNetConfig(c).ok() && StoredFloats(c) * 4 > 2 * weights_size) {
+    return absl::DataLossError(absl::StrCat(
+        "the header's ", c.blocks, "x", c.channels, " net needs ", StoredFloats(c) * 4,
+        " bytes of weights, the file holds ", weights_size));
+  }
+  return absl::OkStatus();
+}
+
+struct Header {
+  uint32_t format = 0;
+  NetConfig config;
+  uint64_t version = 0;
+  uint64_t weights_size = 0;
+};
+
+// Magic, format and sizes of a model of `file_bytes` bytes whose first bytes are `head`.
+absl::StatusOr<Header> ReadHeader(absl::string_view head, uint64_t file_bytes) {
+  if (file_bytes == 0) return absl::DataLossError("empty file");
+  if (head.size() < kMagic.size() || head.substr(0, kMagic.size()) != kMagic) {
+    return absl::DataLossError("bad magic (not a zerofleet model file)");
+  }
+  if (file_bytes < kHeaderSize + kCrcSize || head.size() < kHeaderSize) {
+    return absl::DataLossError(
+        absl::StrCat("truncated: ", file_bytes, " bytes, shorter than the header"));
+  }
+  Header h;
+  ByteReader r(head.substr(kMagic.size(), kHeaderSize - kMagic.size()));
+  r.U32(&h.format);
+  r.I32(&h.config.blocks);
+  r.I32(&h.config.channels);
+  r.I32(&h.config.value_channels);
+  r.I32(&h.config.value_hidden);
+  r.U64(&h.version);
+  r.U64(&h.weights_size);
+  if (h.format != kModelFormatVersion) {
+    return absl::DataLossError(absl::StrCat("unsupported format version ", h.format,
+                                            " (this build reads ", kModelFormatVersion, ")"));
+  }
+  if (absl::Status s = CheckSizes(file_bytes, h.weights_size, h.config); !s.ok()) return s;
+  return h;
+}
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  return absl::Status(errno == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal,
+                      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(errno)));
+}
+
+// Reads a model file: a regular file only (a FIFO would block, /dev/zero never ends) and only
+// after its header agrees with its size.
+absl::StatusOr<std::string> ReadModelFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", path);
+  std::string bytes;
+  absl::Status status;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    status = ErrnoError("stat", path);
+  } else if (!S_ISREG(st.st_mode)) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("model '", path, "': not a regular file (a directory, FIFO or device)"));
+  } else {
+    bytes.resize(std::min<size_t>(kHeaderSize, static_cast<size_t>(st.st_size)));
+    ssize_t n = pread(fd, bytes.data(), bytes.size(), 0);
+    absl::StatusOr<Header> header =
+        n == static_cast<ssize_t>(bytes.size())
+            ? ReadHeader(bytes, static_cast<uint64_t>(st.st_size))
+            : absl::StatusOr<Header>(ErrnoError("read", path));
+    if (!header.ok()) {
+      status = header.status().code() == absl::StatusCode::kDataLoss
+                   ? Prefixed(path, header.status())
+                   : header.status();
+    } else {
+      bytes.resize(static_cast<size_t>(st.st_size));
+      size_t done = 0;
+      while (status.ok() && done < bytes.size()) {
+        n = pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) status = ErrnoError("read", path);
+        if (n == 0) {
+          status = absl::DataLossError(absl::StrCat("model '", path, "': shrank while read"));
+        }
+        if (n > 0) done += static_cast<size_t>(n);
+      }
+    }
+  }
+  close(fd);
+  if (!status.ok()) return status;
+  return bytes;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> SerializeModel(PolicyValueNet& net, int64_t version) {
@@ -129,39 +255,13 @@ absl::StatusOr<LoadedModel> DeserializeModel(absl::string_view bytes,
     return absl::DataLossError(absl::StrCat("model '", name_for_errors, "': ", what));
   };
   // 1. Header: magic, format version, architecture, model version, weights length.
-  if (bytes.empty()) return error("empty file");
-  if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic) {
-    return error("bad magic (not a zerofleet model file)");
-  }
-  if (bytes.size() < kHeaderSize + kCrcSize) {
-    return error(absl::StrCat("truncated: ", bytes.size(), " bytes, shorter than the header"));
-  }
-  ByteReader r(bytes.substr(kMagic.size()));
-  uint32_t format = 0;
+  absl::StatusOr<Header> header = ReadHeader(bytes, bytes.size());
+  if (!header.ok()) return error(header.status().message());
   LoadedModel model;
-  uint64_t version = 0;
-  uint64_t weights_size = 0;
   NetConfig& c = model.config;
-  r.U32(&format);
-  r.I32(&c.blocks);
-  r.I32(&c.channels);
-  r.I32(&c.value_channels);
-  r.I32(&c.value_hidden);
-  r.U64(&version);
-  r.U64(&weights_size);
-  if (format != kModelFormatVersion) {
-    return error(absl::StrCat("unsupported format version ", format, " (this build reads ",
-                              kModelFormatVersion, ")"));
-  }
-  const uint64_t body = bytes.size() - kHeaderSize - kCrcSize;
-  if (weights_size > body) {
-    return error(absl::StrCat("truncated: ", bytes.size(), " bytes, header says ",
-                              kHeaderSize + weights_size + kCrcSize));
-  }
-  if (weights_size < body) {
-    return error(absl::StrCat("size mismatch: ", bytes.size(), " bytes, header says ",
-                              kHeaderSize + weights_size + kCrcSize));
-  }
+  c = header->config;
+  const uint64_t version = header->version;
+  const uint64_t weights_size = header->weights_size;
   // 2. Checksum over everything before it.
   if (!VerifyTrailingCrc32(bytes)) return error("checksum mismatch (corrupt file)");
   if (absl::Status s = ValidateNetConfig(c); !s.ok()) {
@@ -178,7 +278,7 @@ absl::StatusOr<LoadedModel> DeserializeModel(absl::string_view bytes,
       return error(absl::StrCat("weights do not match the architecture: ", s.message()));
     }
   } catch (const std::exception& e) {
-    return error(absl::StrCat("cannot read weights: ", e.what()));
+    return error(absl::StrCat("cannot read weights: ", FirstLine(e.what())));
   }
   model.net->eval();
   return model;
@@ -191,7 +291,7 @@ absl::Status SaveModel(const std::string& path, PolicyValueNet& net, int64_t ver
 }
 
 absl::StatusOr<LoadedModel> LoadModel(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
+  absl::StatusOr<std::string> bytes = ReadModelFile(path);
   if (!bytes.ok()) return bytes.status();
   return DeserializeModel(*bytes, path);
 }

@@ -2,8 +2,13 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 
+#include <algorithm>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -47,6 +52,37 @@ void EnableHealthAndReflection() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 }
 
+namespace {
+
+// Reflection for one server: linking gRPC's reflection library registers its plugin for every
+// server of the process (a static initializer), so each builder drops or adds it here.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool on) : on_(on) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                                    return p->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+    if (on_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+ private:
+  const bool on_;
+};
+
+}  // namespace
+
+absl::StatusOr<bool> ReflectionWanted(const std::string& setting, bool has_token) {
+  if (setting == "on") return true;
+  if (setting == "off") return false;
+  if (setting == "auto") return !has_token;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--reflection: '", setting, "' is not auto, on or off"));
+}
+
 void SetServing(grpc::Server* server, const std::string& service_name, bool serving) {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   if (health == nullptr) return;
@@ -56,7 +92,7 @@ void SetServing(grpc::Server* server, const std::string& service_name, bool serv
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, int port, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, const std::string& service_name, int* bound_port) {
+    grpc::Service* service, const std::string& service_name, int* bound_port, bool reflection) {
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", port, " out of range"));
   }
@@ -67,6 +103,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   *bound_port = 0;
   builder.AddListeningPort(where, std::move(credentials), bound_port);
   builder.RegisterService(service);
+  builder.SetOption(std::make_unique<ReflectionOption>(reflection));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *bound_port == 0) {
     return absl::UnavailableError(

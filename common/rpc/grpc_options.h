@@ -5,7 +5,9 @@
 // - Keepalive: clients ping every kKeepaliveTimeMs even when idle and drop the connection if
 //   no ack within kKeepaliveTimeoutMs; servers accept pings that often (a server rejecting
 //   "too many pings" is the classic mismatch) and ping idle clients themselves.
-// - Every server registers grpc.health.v1 (default health service) and reflection.
+// - Every server registers grpc.health.v1 (default health service); reflection only when asked
+//   (ReflectionWanted: on by default without a token, off with one, since reflection answers
+//   callers without a token and each of its streams holds a server thread).
 #ifndef ZEROFLEET_COMMON_RPC_GRPC_OPTIONS_H_
 #define ZEROFLEET_COMMON_RPC_GRPC_OPTIONS_H_
 
@@ -34,19 +36,24 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
 void ApplyServerOptions(grpc::ServerBuilder* builder);
 
 // Turns on the grpc.health.v1 service and reflection for servers built after this call.
-// (Both are process-wide switches in gRPC; calling it again is harmless.)
+// (Both are process-wide switches in gRPC; calling it again is harmless.) StartGrpcServer
+// decides reflection per server, whatever this says.
 void EnableHealthAndReflection();
+
+// The --reflection flag's meaning: "on", "off", or "auto" (on unless a token is required).
+absl::StatusOr<bool> ReflectionWanted(const std::string& setting, bool has_token);
 
 // After BuildAndStart: marks the overall health and `service_name` as SERVING (or not).
 void SetServing(grpc::Server* server, const std::string& service_name, bool serving);
 
 // A running server on "<address>:<port>" (port 0: the system picks one, written to
-// *bound_port) with the options above, health and reflection, `service` (not owned; must
-// outlive the server) registered and marked SERVING as `service_name`. UNAVAILABLE naming the
-// address when it cannot listen there.
+// *bound_port) with the options above, health, reflection when `reflection`, `service` (not
+// owned; must outlive the server) registered and marked SERVING as `service_name`.
+// UNAVAILABLE naming the address when it cannot listen there.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, int port, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, const std::string& service_name, int* bound_port);
+    grpc::Service* service, const std::string& service_name, int* bound_port,
+    bool reflection = false);
 
 }  // namespace zf
 

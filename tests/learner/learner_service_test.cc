@@ -163,6 +163,41 @@ TEST_F(LearnerServiceTest, CheckpointPlusStoreHoldsEveryAckedGameExactlyOnce) {
   EXPECT_EQ(learner_->status().positions, positions);
 }
 
+TEST_F(LearnerServiceTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
+  // A raw stream: one valid request, then bytes that are no SubmitGamesRequest (field 1 as a
+  // 5-byte string with 2 bytes behind it), then a valid one that must not be read.
+  v1::SubmitGamesRequest good;
+  *good.add_games() = Game(SmallGames(1)[0], "raw-1");
+  const std::string garbage = "\x0a\x05" "ab";
+  v1::SubmitGamesRequest probe;
+  ASSERT_FALSE(probe.ParseFromString(garbage));
+  v1::SubmitGamesRequest after;
+  *after.add_games() = Game(SmallGames(2)[1], "raw-2");
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  auto channel = MakeChannel(absl::StrCat("127.0.0.1:", server_->port()));
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(),
+          grpc::internal::RpcMethod("/zerofleet.v1.LearnerService/SubmitGames",
+                                    grpc::internal::RpcMethod::BIDI_STREAMING),
+          &context));
+  int acks = 0;
+  for (const std::string& bytes : {good.SerializeAsString(), garbage, after.SerializeAsString()}) {
+    grpc::Slice slice(bytes);
+    if (!stream->Write(grpc::ByteBuffer(&slice, 1))) break;
+  }
+  stream->WritesDone();
+  grpc::ByteBuffer in;
+  while (stream->Read(&in)) ++acks;
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("message 2"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(acks, 1);  // the request before it; nothing after it
+  EXPECT_EQ(learner_->status().games_stored, 1);
+}
+
 TEST_F(LearnerServiceTest, BadRequestsGetClearErrorsAndTheServerGoesOn) {
   const std::vector<GameRecord> games = SmallGames(1);
   v1::SubmitGamesAck ack;

@@ -80,7 +80,7 @@ TEST(ZerofleetMetricsTest, NamesFollowTheConventions) {
     EXPECT_EQ(family.type == prometheus::MetricType::Counter, absl::EndsWith(family.name, "_total"))
         << family.name;
   }
-  EXPECT_EQ(families, 3 + 4 + 10 + 4 + 5);
+  EXPECT_EQ(families, 3 + 4 + 11 + 4 + 5);
 }
 
 TEST(ZerofleetMetricsTest, PromtoolAcceptsEverySet) {

@@ -2,6 +2,8 @@
 // hold one board size, and results reach the right request.
 #include "inference_server/dynamic_batcher.h"
 
+#include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -14,13 +16,15 @@ namespace {
 // Records each batch's size and board size; value[i] = number of stones (identifies positions).
 class RecordingEvaluator : public Evaluator {
  public:
-  // With `gate`: the first batch signals `entered` and waits for `gate` (to queue work behind it).
+  // With `gate`: the batch holding the position with 0 stones signals `entered` and waits for
+  // `gate` (to queue work behind it). Chosen by content, not by arrival: with several workers
+  // any batch may reach the evaluator first.
   RecordingEvaluator(absl::Notification* entered = nullptr, absl::Notification* gate = nullptr)
       : entered_(entered), gate_(gate) {}
 
   absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
                         absl::Span<float> value) override {
-    if (gate_ != nullptr && !entered_->HasBeenNotified()) {
+    if (gate_ != nullptr && HoldsEmptyBoard(batch)) {
       entered_->Notify();
       gate_->WaitForNotificationWithTimeout(absl::Seconds(10));
     }
@@ -46,6 +50,15 @@ class RecordingEvaluator : public Evaluator {
   }
 
  private:
+  static bool HoldsEmptyBoard(absl::Span<const EncodedPosition> batch) {
+    for (const EncodedPosition& p : batch) {
+      int stones = 0;
+      for (int w = 0; w < kPlaneWords; ++w) stones += __builtin_popcountll(p.own[w] | p.opp[w]);
+      if (stones == 0) return true;
+    }
+    return false;
+  }
+
   absl::Notification* const entered_;
   absl::Notification* const gate_;
   UniformEvaluator uniform_;
@@ -195,7 +208,8 @@ TEST(DynamicBatcherTest, TwoWorkersSplitWhatIsInFlight) {
     batcher.Submit(std::move(request), Record(&out[r]));
   }
   ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
-  // The first batch (requests 0-3) is held at the gate; the second must finish meanwhile.
+  // The batch of requests 0-3 (the first taken; either worker may reach the evaluator first)
+  // is held at the gate; the second must finish meanwhile.
   for (int r = 4; r < 8; ++r) {
     ASSERT_TRUE(out[r].done.WaitForNotificationWithTimeout(absl::Seconds(5))) << r;
     EXPECT_EQ(out[r].values, std::vector<float>(16, static_cast<float>(r)));
@@ -222,6 +236,58 @@ TEST(DynamicBatcherTest, StopFailsQueuedRequestsAndLaterSubmits) {
   batcher.Submit({PositionWithStones(9, 1)}, Record(&late));
   ASSERT_TRUE(late.done.HasBeenNotified());
   EXPECT_EQ(late.status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(DynamicBatcherTest, CancelledRequestsNeverReachTheEvaluator) {
+  absl::Notification entered, gate;
+  RecordingEvaluator eval(&entered, &gate);
+  DynamicBatcherOptions o;
+  o.max_batch = 8;
+  o.max_queue_delay = absl::ZeroDuration();
+  DynamicBatcher batcher(
+      &eval, [] { return int64_t{0}; }, o);
+  Outcome blocker, gone, kept;
+  batcher.Submit({PositionWithStones(9, 0)}, Record(&blocker));
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  batcher.Submit({PositionWithStones(9, 1), PositionWithStones(9, 2)}, Record(&gone), cancelled);
+  batcher.Submit({PositionWithStones(9, 3)}, Record(&kept), nullptr);
+  cancelled->store(true);  // the client went away while its request waited
+  batcher.CancelledSome();
+  gate.Notify();
+  ASSERT_TRUE(gone.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(kept.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(gone.status.code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(kept.status.ok());
+  EXPECT_EQ(kept.values, std::vector<float>{3});
+  EXPECT_EQ(eval.sizes(), (std::vector<int>{1, 1}));  // the blocker, then only `kept`
+  EXPECT_EQ(batcher.stats().cancelled_requests, 1);
+}
+
+TEST(DynamicBatcherTest, QueueIsBoundedAcrossAllRequests) {
+  absl::Notification entered, gate;
+  RecordingEvaluator eval(&entered, &gate);
+  DynamicBatcherOptions o;
+  o.max_batch = 4;
+  o.max_queue_delay = absl::ZeroDuration();
+  o.max_queued_positions = 4;
+  DynamicBatcher batcher(
+      &eval, [] { return int64_t{0}; }, o);
+  Outcome blocker, a, b, over;
+  batcher.Submit({PositionWithStones(9, 0)}, Record(&blocker));
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  batcher.Submit({PositionWithStones(9, 1), PositionWithStones(9, 2)}, Record(&a));
+  batcher.Submit({PositionWithStones(9, 3), PositionWithStones(9, 4)}, Record(&b));
+  batcher.Submit({PositionWithStones(9, 5)}, Record(&over));  // a fifth queued position
+  ASSERT_TRUE(over.done.HasBeenNotified());                    // answered at once
+  EXPECT_EQ(over.status.code(), absl::StatusCode::kResourceExhausted);
+  gate.Notify();
+  ASSERT_TRUE(a.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(b.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(a.status.ok() && b.status.ok());
+  EXPECT_EQ(batcher.stats().refused_requests, 1);
+  o.max_queued_positions = 3;  // below max_batch
+  EXPECT_FALSE(ValidateBatcherOptions(o).ok());
 }
 
 TEST(DynamicBatcherTest, RejectsBadOptions) {

@@ -8,8 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -264,6 +267,195 @@ TEST(InferenceServerTest, MessageOverTheSizeLimitIsResourceExhausted) {
   std::vector<EncodedPosition> one = {RandomPosition(Rules{9, 5, Rule::kFreestyle}, rng, 2)};
   std::vector<float> policy(81), value(1);
   EXPECT_TRUE(remote->Evaluate(one, absl::MakeSpan(policy), absl::MakeSpan(value)).ok());
+}
+
+// A bidi stream on `method` that sends `messages` as they are (not necessarily valid protos),
+// half-closes and collects the responses' bytes; returns the call's final status.
+grpc::Status RawBidiCall(const std::shared_ptr<grpc::Channel>& channel, const char* method,
+                         const std::vector<std::string>& messages,
+                         std::vector<std::string>* responses) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(),
+          grpc::internal::RpcMethod(method, grpc::internal::RpcMethod::BIDI_STREAMING), &ctx));
+  for (const std::string& m : messages) {
+    grpc::Slice slice(m);
+    if (!stream->Write(grpc::ByteBuffer(&slice, 1))) break;
+  }
+  stream->WritesDone();
+  grpc::ByteBuffer in;
+  while (stream->Read(&in)) {
+    std::vector<grpc::Slice> slices;
+    in.Dump(&slices).IgnoreError();
+    std::string bytes;
+    for (const grpc::Slice& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    responses->push_back(std::move(bytes));
+  }
+  return stream->Finish();
+}
+
+TEST(InferenceServerTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
+  auto server = StartServer(NullModel(), 8, absl::Milliseconds(1));
+  ASSERT_NE(server, nullptr);
+  std::mt19937_64 rng(6);
+  const EncodedPosition good = RandomPosition(Rules{9, 5, Rule::kFreestyle}, rng, 3);
+  // Field 1 (request_id) as a 5-byte string with 2 bytes behind it: no EvaluateRequest.
+  const std::string garbage = "\x0a\x05" "ab";
+  EvaluateRequest probe;
+  ASSERT_FALSE(probe.ParseFromString(garbage));
+  std::vector<std::string> responses;
+  const grpc::Status status = RawBidiCall(
+      MakeChannel(absl::StrCat("127.0.0.1:", server->port())),
+      "/zerofleet.v1.InferenceService/Evaluate",
+      {MakeRequest(1, {good}).SerializeAsString(), garbage,
+       MakeRequest(2, {good}).SerializeAsString()},
+      &responses);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("message 2"), std::string::npos)
+      << status.error_message();
+  // The request before the bad message is answered; nothing after it is read.
+  ASSERT_EQ(responses.size(), 1u);
+  EvaluateResponse first;
+  ASSERT_TRUE(first.ParseFromString(responses[0]));
+  EXPECT_EQ(first.request_id(), 1u);
+  EXPECT_EQ(first.error().code(), 0) << first.error().message();
+  // The server goes on serving.
+  auto remote = Remote(server->port());
+  const std::vector<EncodedPosition> one = {good};
+  std::vector<float> policy(81), value(1);
+  EXPECT_TRUE(remote->Evaluate(one, absl::MakeSpan(policy), absl::MakeSpan(value)).ok());
+}
+
+// Sleeps `delay` per batch and counts the positions it evaluated.
+class SlowEvaluator : public Evaluator {
+ public:
+  explicit SlowEvaluator(absl::Duration delay) : delay_(delay) {}
+  absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
+                        absl::Span<float> value) override {
+    absl::SleepFor(delay_);
+    evaluated_ += static_cast<int64_t>(batch.size());
+    return uniform_.Evaluate(batch, policy, value);
+  }
+  int64_t evaluated() const { return evaluated_.load(); }
+
+ private:
+  const absl::Duration delay_;
+  UniformEvaluator uniform_;
+  std::atomic<int64_t> evaluated_{0};
+};
+
+// A server computing one position per 100 ms batch, and a stream that queues `n` requests.
+struct SlowServer {
+  SlowEvaluator* evaluator = nullptr;
+  std::unique_ptr<InferenceServer> server;
+};
+
+SlowServer StartSlowServer() {
+  auto evaluator = std::make_unique<SlowEvaluator>(absl::Milliseconds(100));
+  SlowServer slow;
+  slow.evaluator = evaluator.get();
+  ServedModel model;
+  model.evaluator = std::move(evaluator);
+  model.version = [] { return int64_t{0}; };
+  slow.server = StartServer(std::move(model), /*max_batch=*/1, absl::ZeroDuration());
+  return slow;
+}
+
+void QueueRequests(grpc::ClientReaderWriter<EvaluateRequest, EvaluateResponse>* stream, int n,
+                   const EncodedPosition& position) {
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(stream->Write(MakeRequest(i + 1, {position})));
+}
+
+TEST(InferenceServerTest, QueuedWorkOfACancelledStreamIsDropped) {
+  SlowServer slow = StartSlowServer();
+  ASSERT_NE(slow.server, nullptr);
+  std::mt19937_64 rng(9);
+  const EncodedPosition position = RandomPosition(Rules{9, 5, Rule::kFreestyle}, rng, 3);
+  auto stub = zerofleet::v1::InferenceService::NewStub(
+      MakeChannel(absl::StrCat("127.0.0.1:", slow.server->port())));
+  {  // 60 requests = 6 s of work, then the client goes away.
+    grpc::ClientContext ctx;
+    auto stream = stub->Evaluate(&ctx);
+    QueueRequests(stream.get(), 60, position);
+    EvaluateResponse first;
+    ASSERT_TRUE(stream->Read(&first));  // the server has read them and is computing
+    ctx.TryCancel();
+    stream->Finish();
+  }
+  // A new client is answered after at most the batch in progress and a few stragglers.
+  auto remote = Remote(slow.server->port());
+  const std::vector<EncodedPosition> one = {position};
+  std::vector<float> policy(81), value(1);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(remote->Evaluate(one, absl::MakeSpan(policy), absl::MakeSpan(value)).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_LT(slow.evaluator->evaluated(), 30);
+  EXPECT_GT(slow.server->batcher_stats().cancelled_requests, 0);
+}
+
+TEST(InferenceServerTest, ShutdownEndsWithinItsGraceWhileWorkIsQueued) {
+  SlowServer slow = StartSlowServer();
+  ASSERT_NE(slow.server, nullptr);
+  std::mt19937_64 rng(10);
+  const EncodedPosition position = RandomPosition(Rules{9, 5, Rule::kFreestyle}, rng, 3);
+  auto stub = zerofleet::v1::InferenceService::NewStub(
+      MakeChannel(absl::StrCat("127.0.0.1:", slow.server->port())));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub->Evaluate(&ctx);
+  QueueRequests(stream.get(), 60, position);  // 6 s of work; the client keeps its stream open
+  EvaluateResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  const absl::Time start = absl::Now();
+  slow.server->Shutdown(absl::Milliseconds(500));
+  // The grace, then the batch in progress.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_LT(slow.evaluator->evaluated(), 30);
+  ctx.TryCancel();
+  stream->Finish();
+}
+
+TEST(InferenceServerTest, UnreadResponsesOfAllStreamsStayUnderTheGlobalLimit) {
+  InferenceServerOptions o;
+  o.batcher.max_batch = 256;
+  o.batcher.max_queue_delay = absl::ZeroDuration();
+  o.service.max_in_flight_per_stream = 1000;  // the global limit must hold on its own
+  o.service.max_buffered_response_bytes = int64_t{4} << 20;
+  absl::StatusOr<std::unique_ptr<InferenceServer>> server = InferenceServer::Start(NullModel(), o);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::mt19937_64 rng(11);
+  const std::vector<EncodedPosition> positions(
+      256, RandomPosition(Rules{15, 5, Rule::kFreestyle}, rng, 4));
+  auto stub = zerofleet::v1::InferenceService::NewStub(
+      MakeChannel(absl::StrCat("127.0.0.1:", (*server)->port())));
+  // Two streams that never read: 2 x 100 responses of ~115 KB (23 MB) against a 4 MiB limit.
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<EvaluateRequest, EvaluateResponse>>> streams;
+  for (int s = 0; s < 2; ++s) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(stub->Evaluate(contexts.back().get()));
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(streams.back()->Write(MakeRequest(i, positions)));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while ((*server)->service_stats().requests < 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const InferenceServiceStats held = (*server)->service_stats();
+  EXPECT_EQ(held.requests, 200);
+  EXPECT_GT(held.rejected, 0);  // RESOURCE_EXHAUSTED past the limit
+  EXPECT_LE(held.buffered_response_bytes, o.service.max_buffered_response_bytes);
+  // The streams die: everything they held is released.
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& st : streams) st->Finish();
+  const absl::Time released = absl::Now() + absl::Seconds(10);
+  while ((*server)->service_stats().buffered_response_bytes > 0 && absl::Now() < released) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ((*server)->service_stats().buffered_response_bytes, 0);
 }
 
 // grpc.health.v1.Health/Check for `service`: the HealthCheckResponse status (1 = SERVING),

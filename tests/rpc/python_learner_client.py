@@ -118,6 +118,9 @@ check(config.search.simulations == 16, "GetRunConfig: %d sims, want 16" % config
 check(config.net.blocks > 0 and config.net.channels > 0, "GetRunConfig: no net: %s" % config.net)
 check(config.parallel_games > 0, "GetRunConfig: parallel_games 0")
 check(config.run_id != "", "GetRunConfig: empty run_id")
+# An opaque id: random hex, never the run directory's path.
+check(all(c in "0123456789abcdef" for c in config.run_id),
+      "GetRunConfig: run_id %r is not an opaque hex id" % config.run_id)
 check(config.model_version == 0, "GetRunConfig: model_version %d on a fresh run" %
       config.model_version)
 

@@ -74,6 +74,19 @@ TEST_F(PbrainBinaryTest, ModelThatDoesNotLoadIsReportedOnStart) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(absl::StartsWith(lines[0], "ERROR cannot load model")) << lines[0];
   EXPECT_NE(lines[0].find("/nonexistent/zerofleet.model"), std::string::npos);
+  // Started with a model it cannot load: exit status 1 (not a timeout, not a signal).
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+}
+
+TEST_F(PbrainBinaryTest, DeviceFileAsModelIsOneErrorNotAHangOrAbort) {
+  // /dev/zero never ends: it must be refused as not a regular file, not read until bad_alloc.
+  int status;
+  const std::vector<std::string> lines =
+      RunScript("START 15\\nEND\\n", "--model=/dev/zero", &status);
+  ASSERT_EQ(lines.size(), 1u) << absl::StrJoin(lines, " | ");
+  EXPECT_TRUE(absl::StartsWith(lines[0], "ERROR cannot load model")) << lines[0];
+  EXPECT_NE(lines[0].find("not a regular file"), std::string::npos) << lines[0];
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
 }
 
 TEST_F(PbrainBinaryTest, AnswersWithinTheTurnTime) {

@@ -3,7 +3,8 @@
 // tools/play/pbrain_engine.h.
 //
 // Model: --model, else $ZEROFLEET_MODEL, else zerofleet.model beside this executable; with
-// none it plays with the uniform evaluator and says so in a MESSAGE line.
+// none it plays with the uniform evaluator and says so in a MESSAGE line. A model that cannot
+// be loaded: START answers ERROR with the reason, and the exit status is 1.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -72,5 +73,6 @@ int main(int argc, char** argv) {
   }
   zf::play::PbrainEngine engine(options, evaluator.get());
   engine.Run(std::cin, std::cout);
-  return 0;
+  // A manager that reads exit codes (or a script) sees the failed start too.
+  return options.startup_error.empty() ? 0 : 1;
 }

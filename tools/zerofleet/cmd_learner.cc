@@ -5,14 +5,19 @@
 #include <atomic>
 #include <cstdio>
 #include <memory>
+#include <random>
+#include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/metrics/metrics_server.h"
 #include "common/metrics/zerofleet_metrics.h"
+#include "common/rpc/grpc_options.h"
 #include "common/rpc/security_flags.h"
+#include "common/util/file_io.h"
 #include "common/util/progress.h"
 #include "learner/learner_service.h"
 #include "tools/zerofleet/cli.h"
@@ -23,6 +28,13 @@
 ABSL_FLAG(std::string, address, "127.0.0.1",
           "Address to serve gRPC on (0.0.0.0: every interface, e.g. in a container)");
 ABSL_FLAG(int, port, 50051, "Port to serve gRPC on (0: pick a free one and print it)");
+ABSL_FLAG(std::string, reflection, "auto",
+          "gRPC reflection: on, off, or auto (on unless --token-file is set; reflection answers "
+          "callers without the token)");
+ABSL_FLAG(int, max_submit_streams, 256,
+          "Open SubmitGames streams at most (each holds a thread); more get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_watch_streams, 64,
+          "Open WatchModel streams at most (each holds a thread); more get RESOURCE_EXHAUSTED");
 ABSL_DECLARE_FLAG(int, metrics_port);
 ABSL_DECLARE_FLAG(std::string, metrics_address);
 ABSL_DECLARE_FLAG(int, games_per_iter);
@@ -42,6 +54,7 @@ class LearnerMetrics {
                      static_cast<double>((s.step - start_.step) * batch_size_));
     AdvanceCounterTo(set_.games_received, static_cast<double>(s.games - start_.games));
     AdvanceCounterTo(set_.duplicate_games, static_cast<double>(s.duplicate_games));
+    AdvanceCounterTo(set_.checkpoint_failures, static_cast<double>(s.checkpoint_failures));
     set_.buffer_positions.Set(static_cast<double>(s.buffer_size));
     set_.model_version.Set(static_cast<double>(s.model_version));
     if (s.last.step > 0) {
@@ -55,6 +68,24 @@ class LearnerMetrics {
   const LearnerStatus start_;
   const int batch_size_;
 };
+
+// The run's id for GetRunConfig: random hex made once and kept in <run_dir>/run_id, so it
+// names the run across restarts without telling callers where it lives.
+absl::StatusOr<std::string> LoadOrCreateRunId(const std::string& run_dir) {
+  const std::string path = run_dir + "/run_id";
+  absl::StatusOr<std::string> stored = ReadFile(path);
+  if (stored.ok()) {
+    const std::string id(absl::StripAsciiWhitespace(*stored));
+    if (!id.empty()) return id;
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 4; ++i) absl::StrAppend(&id, absl::Hex(random(), absl::kZeroPad8));
+  if (absl::Status s = WriteFileAtomically(path, id + "\n"); !s.ok()) return s;
+  return id;
+}
 
 }  // namespace
 
@@ -103,8 +134,20 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   server_options.address = absl::GetFlag(FLAGS_address);
   server_options.port = port;
   server_options.service.selfplay = train->selfplay;
-  server_options.service.run_id = train->run_dir;
+  absl::StatusOr<std::string> run_id = LoadOrCreateRunId(options.run_dir);
+  if (!run_id.ok()) return Fail(run_id.status());
+  server_options.service.run_id = *run_id;
   server_options.service.security = *security;
+  server_options.service.max_submit_streams = absl::GetFlag(FLAGS_max_submit_streams);
+  server_options.service.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
+  if (server_options.service.max_submit_streams < 1 ||
+      server_options.service.max_watch_streams < 1) {
+    return Fail("--max-submit-streams and --max-watch-streams must be at least 1");
+  }
+  absl::StatusOr<bool> reflection =
+      ReflectionWanted(absl::GetFlag(FLAGS_reflection), security->has_token());
+  if (!reflection.ok()) return Fail(reflection.status());
+  server_options.reflection = *reflection;
   absl::StatusOr<std::unique_ptr<LearnerServer>> server =
       LearnerServer::Start(learner->get(), server_options);
   if (!server.ok()) return Fail(server.status());

@@ -39,7 +39,8 @@ const std::vector<Command>& Commands() {
     c->push_back({"train", "train a model: self-play and learning in one process (resumable)",
                   "zerofleet train [--run-dir runs/gomoku] [--preset auto|cpu|gpu] [flags]",
                   train_flags, RunTrainCommand, ApplyTrainDefaults});
-    std::vector<std::string> learner_flags = {"address", "port"};
+    std::vector<std::string> learner_flags = {"address", "port", "reflection",
+                                              "max_submit_streams", "max_watch_streams"};
     for (const auto& f : train_flags) {
       if (f != "num_iterations") learner_flags.push_back(f);
     }

@@ -1,10 +1,13 @@
 #include "common/nn/model_file.h"
 
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/util/bytes.h"
 #include "common/util/file_io.h"
 #include "gmock/gmock.h"
@@ -16,6 +19,7 @@ namespace zf {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A net whose weights and BN running statistics are all away from their initial values, so a
 // round trip that dropped buffers or parameters would show.
@@ -154,6 +158,56 @@ TEST_F(ModelFileTest, WeightsThatDoNotMatchTheArchitectureAreAnError) {
   EXPECT_THAT(s.message(), HasSubstr("shape"));
   s = LoadEdited("invalid.zfnn", [](std::string& b) { SetHeaderField(b, 12, -5); });
   EXPECT_THAT(s.message(), HasSubstr("bad architecture"));
+}
+
+void FixCrc(std::string& b) {
+  ByteWriter crc;
+  crc.U32(Crc32(absl::string_view(b).substr(0, b.size() - 4)));
+  b.replace(b.size() - 4, 4, crc.data());
+}
+
+TEST_F(ModelFileTest, ForgedHugeArchitectureIsRejectedBeforeBuildingTheNet) {
+  // A valid checksum over a header claiming 64 blocks x 256 channels (~300 MB of weights)
+  // with the tiny net's ~0.2 MB: refused on the sizes, no net of that size is built.
+  absl::Status s = LoadEdited("huge.zfnn", [](std::string& b) {
+    for (int i = 0; i < 4; ++i) b[8 + i] = static_cast<char>((64 >> (8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i) b[12 + i] = static_cast<char>((256 >> (8 * i)) & 0xff);
+    FixCrc(b);
+  });
+  EXPECT_THAT(s.message(), HasSubstr(Path("huge.zfnn")));
+  EXPECT_THAT(s.message(), HasSubstr("64x256 net needs"));
+}
+
+TEST_F(ModelFileTest, HugeWeightsLengthIsReportedWithoutOverflow) {
+  absl::Status s = LoadEdited("length.zfnn", [](std::string& b) {
+    for (int i = 0; i < 8; ++i) b[32 + i] = static_cast<char>(0xff);
+  });
+  EXPECT_THAT(s.message(), HasSubstr("truncated"));
+  EXPECT_THAT(s.message(), HasSubstr("18446744073709551615"));  // the length as stored
+  EXPECT_THAT(s.message(), Not(HasSubstr("says 43")));           // 40 + 2^64 - 1 + 4, wrapped
+}
+
+TEST_F(ModelFileTest, UnreadableWeightsAreOneLineWithoutAStackTrace) {
+  absl::Status s = LoadEdited("weights.zfnn", [](std::string& b) {
+    for (size_t i = 40; i < 40 + 64; ++i) b[i] = 0;  // the archive's zip header
+    FixCrc(b);
+  });
+  EXPECT_THAT(s.message(), HasSubstr(Path("weights.zfnn")));
+  EXPECT_THAT(s.message(), HasSubstr("cannot read weights"));
+  EXPECT_EQ(s.message().find('\n'), absl::string_view::npos) << s.message();
+}
+
+TEST_F(ModelFileTest, OnlyRegularFilesAreRead) {
+  // /dev/zero never ends and a FIFO without a writer blocks: both must fail at once.
+  ASSERT_EQ(mkfifo(Path("fifo").c_str(), 0600), 0);
+  for (const std::string& path : {std::string("/dev/zero"), Path("fifo"), dir_}) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<LoadedModel> loaded = LoadModel(path);
+    ASSERT_FALSE(loaded.ok()) << path;
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << path;
+    EXPECT_THAT(loaded.status().message(), HasSubstr(path));
+    EXPECT_THAT(loaded.status().message(), HasSubstr("not a regular file"));
+  }
 }
 
 TEST_F(ModelFileTest, MissingFileNamesThePath) {

@@ -397,23 +397,11 @@ TEST(GameRecordTest, ParserSurvivesRandomDamage) {
   EXPECT_LT(parsed_ok, 20000);
 }
 
-}  // namespace
-}  // namespace zf
 
-namespace zf {
-namespace {
-
+// Moves() above, on 7x7 k=4, with the resignation flag.
 GameRecord Played(const std::vector<int16_t>& moves, Outcome result, bool resigned) {
-  GameRecord rec;
-  rec.id = 5;
-  rec.rules = Rules{7, 4, Rule::kFreestyle};
-  rec.result = result;
+  GameRecord rec = Moves(Rules{7, 4, Rule::kFreestyle}, moves, result);
   rec.resigned = resigned;
-  for (int16_t m : moves) {
-    MoveRecord mr;
-    mr.move = m;
-    rec.moves.push_back(mr);
-  }
   return rec;
 }
 

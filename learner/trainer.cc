@@ -100,6 +100,7 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o) {
   if (!(o.weight_decay >= 0 && o.weight_decay < 1)) {
     return Bad("weight_decay", o.weight_decay, "[0, 1)");
   }
+  if (!(o.ema_decay >= 0 && o.ema_decay < 1)) return Bad("ema_decay", o.ema_decay, "[0, 1)");
   if (o.warmup_steps < 0) return Bad("warmup_steps", static_cast<double>(o.warmup_steps), ">= 0");
   if (o.schedule == "cosine") {
     if (o.total_steps <= o.warmup_steps) {
@@ -203,9 +204,24 @@ void Trainer::Init(PolicyValueNet net) {
                                                         .momentum(options_.momentum)
                                                         .weight_decay(options_.weight_decay));
   }
+  PolicyValueNet ema;
+  if (options_.ema_decay > 0) ema = std::dynamic_pointer_cast<PolicyValueNetImpl>(net->clone());
   net_ = std::move(net);
+  ema_net_ = std::move(ema);
   params_ = std::move(params);
   optimizer_ = std::move(optimizer);
+}
+
+void Trainer::UpdateAverage() {
+  if (!ema_net_) return;
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor> avg = ema_net_->parameters();
+  for (size_t i = 0; i < avg.size(); ++i) {
+    avg[i].mul_(options_.ema_decay).add_(params_[i].detach(), 1.0 - options_.ema_decay);
+  }
+  const std::vector<torch::Tensor> avg_buffers = ema_net_->buffers();
+  const std::vector<torch::Tensor> buffers = net_->buffers();
+  for (size_t i = 0; i < avg_buffers.size(); ++i) avg_buffers[i].copy_(buffers[i]);
 }
 
 void Trainer::ApplyOptimizerOptions(double lr) {
@@ -304,6 +320,7 @@ absl::StatusOr<StepStats> Trainer::Step(const TrainingBatch& batch) {
     }
     // 6. Update.
     optimizer_->step();
+    UpdateAverage();
     out.step = ++step_;
     return out;
   } catch (const std::exception& e) {
@@ -386,7 +403,7 @@ absl::Status Trainer::Deserialize(absl::string_view state) {
 }
 
 absl::StatusOr<std::string> Trainer::ExportModel(int64_t version) {
-  return SerializeModel(net_, version);
+  return SerializeModel(ema_net_ ? ema_net_ : net_, version);
 }
 
 std::vector<torch::Tensor> Trainer::OptimizerStateTensors() const {

@@ -55,6 +55,10 @@ struct TrainerOptions {
   std::string device = "auto";
   // Seeds the initial weights of Create(config, ...) (through torch::manual_seed).
   uint64_t seed = 1;
+  // Exported models are an exponential moving average of the weights with this decay per step
+  // (0 = the current weights). Not part of Serialize(): a restored trainer restarts the
+  // average from its weights.
+  double ema_decay = 0.0;
 };
 
 // Range checks and known names; the error names the field.
@@ -99,7 +103,8 @@ class Trainer {
   // before refer to the old weights. Not thread-safe.
   absl::Status Deserialize(absl::string_view state);
 
-  // A model file (common/nn/model_file.h) of the current weights. Not thread-safe.
+  // A model file (common/nn/model_file.h) of the current weights (their moving average when
+  // options().ema_decay > 0). Not thread-safe.
   absl::StatusOr<std::string> ExportModel(int64_t version);
   // The net being trained (shared handle; do not use it while Step runs). Not thread-safe.
   PolicyValueNet net() const { return net_; }
@@ -121,12 +126,15 @@ class Trainer {
   // Moves the net to the device and builds the optimizer. Throws (callers catch).
   void Init(PolicyValueNet net);
   void ApplyOptimizerOptions(double lr);
+  // Folds the just-updated weights into ema_net_ (BN statistics are copied). Throws.
+  void UpdateAverage();
 
   const TrainerOptions options_;
   const NetConfig config_;
   const torch::Device device_;
   const bool bf16_;
   PolicyValueNet net_{nullptr};
+  PolicyValueNet ema_net_{nullptr};  // set when options_.ema_decay > 0
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> params_;
   int64_t step_ = 0;

@@ -28,6 +28,7 @@ void FillRunConfig(const SelfPlayOptions& options, zerofleet::v1::RunConfig* con
   search->set_fast_move_fraction(s.fast_move_fraction);
   search->set_fast_simulations(s.fast_simulations);
   search->set_reuse_tree(s.reuse_tree);
+  search->set_forced_playouts(s.forced_playouts);
   config->set_parallel_games(options.parallel_games);
   if (options.resign.enabled()) {
     zerofleet::v1::ResignConfig* resign = config->mutable_resign();
@@ -74,6 +75,7 @@ absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromRunConfig(
   o.fast_move_fraction = s.fast_move_fraction();
   o.fast_simulations = static_cast<int>(std::min<uint32_t>(s.fast_simulations(), 1u << 30));
   o.reuse_tree = s.reuse_tree();
+  o.forced_playouts = s.forced_playouts();
   options.parallel_games = static_cast<int>(std::min<uint32_t>(config.parallel_games(), 1u << 30));
   if (config.has_resign()) {
     const zerofleet::v1::ResignConfig& r = config.resign();

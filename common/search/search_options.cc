@@ -33,6 +33,9 @@ absl::Status ValidateSearchOptions(const SearchOptions& o) {
   if (o.fast_simulations < 0 || o.fast_simulations > o.simulations) {
     return bad("fast_simulations", o.fast_simulations, "0..simulations");
   }
+  if (!(o.forced_playouts >= 0 && o.forced_playouts <= 10)) {
+    return bad("forced_playouts", o.forced_playouts, "0..10 (0 = off)");
+  }
   return absl::OkStatus();
 }
 

@@ -30,6 +30,10 @@ struct SearchOptions {
   // noise, and is not a training target.
   float fast_move_fraction = 0.0f;
   int fast_simulations = 0;  // 0 = simulations / 8 (at least 2)
+  // KataGo's forced playouts (its k = 2; 0 = off): while root noise is on, a visited root child
+  // gets at least sqrt(k * prior * root visits) visits, and the policy target (and the move
+  // choice) prune those visits back where the search would not have spent them anyway.
+  float forced_playouts = 0.0f;
   // Keep the chosen child's subtree as the next root.
   bool reuse_tree = true;
 

@@ -32,6 +32,7 @@ void SearchTree::Reset(const GameState& root) {
   nodes_.clear();
   edges_.clear();
   edge_child_.clear();
+  forced_active_ = false;
   NewNode();
 }
 
@@ -63,6 +64,7 @@ int SearchTree::SelectEdge(const Node& node, bool is_root) const {
     const float prior = FromBf16(edges[i].prior);
     if (child.visits > 0) visited_mass += prior;
     if (n == 0) continue;  // cannot happen: a touched child is visited or in flight
+    if (is_root && forced_active_ && n < ForcedVisits(prior, node.visits)) return i;
     const float q = (child.value_sum - child.in_flight) / n;
     const float score = q + c_sqrt_n * prior / (1 + n);
     if (score > best_score) {
@@ -213,6 +215,11 @@ void SearchTree::ApplyNoiseToRoot() {
     edges[i].prior = ToBf16((1 - w) * FromBf16(edges[i].prior) + w * noise[i] / total);
   }
   PromoteBestUntouched(root);
+  forced_active_ = options_.forced_playouts > 0;
+}
+
+float SearchTree::ForcedVisits(float prior, int parent_visits) const {
+  return std::sqrt(options_.forced_playouts * prior * static_cast<float>(parent_visits));
 }
 
 float SearchTree::RootValue() const {
@@ -232,8 +239,45 @@ std::vector<std::pair<int16_t, uint32_t>> SearchTree::RootVisits() const {
   return out;
 }
 
+std::vector<std::pair<int16_t, uint32_t>> SearchTree::PolicyTargetVisits() const {
+  const Node& root = nodes_[0];
+  if (!forced_active_ || root.state != NodeState::kExpanded) return RootVisits();
+  const Edge* edges = edges_.data() + root.first_edge;
+  const int32_t* children = edge_child_.data() + root.first_edge;
+  int best = -1;
+  for (int i = 0; i < root.num_touched; ++i) {
+    if (best < 0 || nodes_[children[i]].visits > nodes_[children[best]].visits) best = i;
+  }
+  if (best < 0 || nodes_[children[best]].visits == 0) return RootVisits();
+  const float c_sqrt_n = options_.c_puct * std::sqrt(static_cast<float>(root.visits));
+  auto puct = [&](int i, float visits) {
+    const Node& child = nodes_[children[i]];
+    return child.value_sum / child.visits + c_sqrt_n * FromBf16(edges[i].prior) / (1 + visits);
+  };
+  const float best_puct = puct(best, static_cast<float>(nodes_[children[best]].visits));
+  std::vector<std::pair<int16_t, uint32_t>> out;
+  for (int i = 0; i < root.num_touched; ++i) {
+    const Node& child = nodes_[children[i]];
+    if (child.visits == 0) continue;
+    float kept = static_cast<float>(child.visits);
+    if (i != best) {
+      // Fewest visits at which PUCT would still not prefer this child over the best one,
+      // but no fewer than its visits less what it was owed.
+      const float prior = FromBf16(edges[i].prior);
+      const float floor = kept - ForcedVisits(prior, root.visits);
+      const float gap = best_puct - child.value_sum / child.visits;
+      const float needed = gap > 0 ? c_sqrt_n * prior / gap - 1 : kept;
+      kept = std::min(kept, std::max(floor, std::ceil(needed)));
+      if (kept <= 1) continue;  // forced exploration only: not a target
+    }
+    out.emplace_back(edges[i].move, static_cast<uint32_t>(kept));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 int SearchTree::ChooseMove(float temperature) {
-  const std::vector<std::pair<int16_t, uint32_t>> visits = RootVisits();
+  const std::vector<std::pair<int16_t, uint32_t>> visits = PolicyTargetVisits();
   if (visits.empty()) {
     // Unsearched root: the highest prior (or, unexpanded, the first legal move).
     const Node& root = nodes_[0];
@@ -275,6 +319,7 @@ int32_t SearchTree::CopySubtree(int32_t src) {
 void SearchTree::Advance(int move) {
   root_state_.PlayUnchecked(move);
   noise_pending_ = false;
+  forced_active_ = false;
   const Node& root = nodes_[0];
   int32_t child = -1;
   for (int i = 0; i < root.num_touched; ++i) {

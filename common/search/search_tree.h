@@ -66,7 +66,11 @@ class SearchTree {
   float RootValue() const;
   // (move, visits) of the root's children with visits > 0.
   std::vector<std::pair<int16_t, uint32_t>> RootVisits() const;
-  // Most visited move (temperature ~0) or a sample from visits^(1/temperature).
+  // RootVisits() less the forced playouts the search would not have made by PUCT alone
+  // (KataGo's policy target pruning; children left with one visit drop out). Equal to
+  // RootVisits() when forced playouts are off or no noise was added at this root.
+  std::vector<std::pair<int16_t, uint32_t>> PolicyTargetVisits() const;
+  // Most visited move (temperature ~0) or a sample from PolicyTargetVisits()^(1/temperature).
   int ChooseMove(float temperature);
   // Plays `move` at the root; keeps its subtree when reuse_tree is set.
   void Advance(int move);
@@ -103,6 +107,8 @@ class SearchTree {
   void PromoteBestUntouched(const Node& node);
   void Backup(absl::Span<const int32_t> path, float leaf_value, bool remove_virtual_loss);
   void ApplyNoiseToRoot();
+  // sqrt(k * prior * parent visits): the visits a noised root child is owed.
+  float ForcedVisits(float prior, int parent_visits) const;
   // Copies the subtree at `src` into the spare pools; returns its index there.
   int32_t CopySubtree(int32_t src);
 
@@ -111,6 +117,7 @@ class SearchTree {
   GameState root_state_;
   GameState walk_state_;  // scratch for SelectLeaf
   bool noise_pending_ = false;
+  bool forced_active_ = false;  // root noise is in and options_.forced_playouts > 0
   PodVector<Node> nodes_;
   PodVector<Edge> edges_;
   PodVector<int32_t> edge_child_;

@@ -145,7 +145,7 @@ class Driver {
       Resign(slot);
       return;
     }
-    if (slot.full_search) m.visits = slot.tree.RootVisits();
+    if (slot.full_search) m.visits = slot.tree.PolicyTargetVisits();
     m.move = static_cast<int16_t>(slot.tree.ChooseMove(temperature));
     slot.record.moves.push_back(std::move(m));
     slot.tree.Advance(slot.record.moves.back().move);

@@ -98,6 +98,9 @@ TEST(TrainerOptionsTest, ValidationNamesTheField) {
   o = {};
   o.momentum = 1.0;
   expect_bad(o, "momentum");
+  o = {};
+  o.ema_decay = 1.0;
+  expect_bad(o, "ema_decay");
   EXPECT_FALSE(Trainer::Create(Tiny(),
                                [] {
                                  TrainerOptions d;
@@ -260,6 +263,35 @@ TEST(TrainerTest, ExportModelHoldsTheTrainedWeights) {
   auto [p2, v2] = model->net->forward(batch.inputs);
   EXPECT_TRUE(torch::allclose(p1, p2));
   EXPECT_TRUE(torch::allclose(v1, v2));
+}
+
+TEST(TrainerTest, ExportModelAveragesTheWeightsWhenAsked) {
+  TrainerOptions options = CpuOptions("sgd");
+  options.ema_decay = 0.5;
+  auto trainer = Trainer::Create(Tiny(), options);
+  ASSERT_TRUE(trainer.ok());
+  std::vector<torch::Tensor> before;
+  for (const torch::Tensor& p : (*trainer)->net()->parameters()) before.push_back(p.detach().clone());
+  ASSERT_TRUE((*trainer)->Step(FixedBatch(8)).ok());
+  absl::StatusOr<std::string> bytes = (*trainer)->ExportModel(1);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<LoadedModel> model = DeserializeModel(*bytes, "export");
+  ASSERT_TRUE(model.ok()) << model.status();
+  const std::vector<torch::Tensor> after = (*trainer)->net()->parameters();
+  const std::vector<torch::Tensor> exported = model->net->parameters();
+  ASSERT_EQ(exported.size(), before.size());
+  bool moved = false;
+  for (size_t i = 0; i < exported.size(); ++i) {
+    // One step at decay 0.5: halfway between the initial and the trained weights.
+    EXPECT_TRUE(torch::allclose(exported[i], (before[i] + after[i].detach()) / 2, 1e-5, 1e-6)) << i;
+    moved = moved || !torch::equal(before[i], after[i].detach());
+  }
+  EXPECT_TRUE(moved);
+  // The BN statistics are the trained net's, not averaged.
+  const std::vector<torch::Tensor> buffers = (*trainer)->net()->buffers();
+  const std::vector<torch::Tensor> exported_buffers = model->net->buffers();
+  ASSERT_EQ(buffers.size(), exported_buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i) EXPECT_TRUE(torch::equal(buffers[i], exported_buffers[i]));
 }
 
 TEST(TrainerTest, StartsFromGivenWeights) {

@@ -22,6 +22,9 @@ ABSL_FLAG(int, temperature_moves, -1,
           "Moves sampled by visit count at temperature 1 before playing the best; -1 = board size");
 ABSL_FLAG(double, fast_move_fraction, 0.0,
           "Playout cap randomization: fraction of moves searched with sims/8 and not trained on");
+ABSL_FLAG(double, forced_playouts, 0.0,
+          "Forced playouts with policy target pruning (KataGo's k, e.g. 2): noised root children "
+          "get at least sqrt(k * prior * visits) visits, pruned from the target; 0 = off");
 ABSL_FLAG(double, resign_threshold, 0.9,
           "Self-play: resign when the search's value is below minus this; 0 = never resign");
 ABSL_FLAG(int, resign_consecutive, 2, "Self-play: ... on this many own moves in a row");
@@ -42,7 +45,7 @@ std::vector<std::string> ResignFlags() {
 std::vector<std::string> SearchFlags() {
   return {"sims", "leaves_per_game", "parallel_games", "threads", "c_puct", "fpu_reduction",
           "dirichlet_alpha", "dirichlet_weight", "temperature_moves", "fast_move_fraction",
-          "seed"};
+          "forced_playouts", "seed"};
 }
 
 absl::StatusOr<Rules> RulesFromFlags() {
@@ -67,6 +70,7 @@ absl::StatusOr<SearchOptions> SearchOptionsFromFlags() {
   o.root_noise = o.dirichlet_weight > 0;
   o.temperature_moves = absl::GetFlag(FLAGS_temperature_moves);
   o.fast_move_fraction = static_cast<float>(absl::GetFlag(FLAGS_fast_move_fraction));
+  o.forced_playouts = static_cast<float>(absl::GetFlag(FLAGS_forced_playouts));
   if (absl::Status s = ValidateSearchOptions(o); !s.ok()) {
     // Name the flag the user typed, not the struct field.
     std::string msg(s.message());

@@ -28,6 +28,7 @@ ABSL_DECLARE_FLAG(double, dirichlet_alpha);
 ABSL_DECLARE_FLAG(double, dirichlet_weight);
 ABSL_DECLARE_FLAG(int, temperature_moves);
 ABSL_DECLARE_FLAG(double, fast_move_fraction);
+ABSL_DECLARE_FLAG(double, forced_playouts);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, device);

@@ -30,6 +30,8 @@ ABSL_FLAG(int64_t, num_iterations, 2000, "Iterations before the run ends");
 ABSL_FLAG(std::string, optimizer, "adamw", "adamw or sgd (momentum 0.9)");
 ABSL_FLAG(double, lr, 2e-3, "Peak learning rate (sgd wants ~10x adamw's)");
 ABSL_FLAG(double, weight_decay, 1e-4, "Weight decay");
+ABSL_FLAG(double, ema_decay, 0.0,
+          "Published models average the trained weights with this decay per step (0 = off)");
 ABSL_FLAG(int, warmup_steps, 100, "Linear learning-rate warmup steps");
 ABSL_FLAG(double, replay_ratio, 8.0, "At most this many trained samples per new self-play position");
 ABSL_FLAG(int64_t, min_positions, 2000, "Positions in the buffer before training starts");
@@ -146,6 +148,7 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags() {
   o.trainer.optimizer = absl::GetFlag(FLAGS_optimizer);
   o.trainer.lr = absl::GetFlag(FLAGS_lr);
   o.trainer.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  o.trainer.ema_decay = absl::GetFlag(FLAGS_ema_decay);
   o.trainer.warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
   o.trainer.precision = absl::GetFlag(FLAGS_precision);
   o.trainer.grad_clip_norm = 10.0;

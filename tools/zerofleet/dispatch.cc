@@ -29,7 +29,7 @@ const std::vector<Command>& Commands() {
                   RunSelfPlayCommand});
     std::vector<std::string> train_flags = {
         "run_dir", "preset", "net", "device", "batch_size", "games_per_iter", "num_iterations",
-        "optimizer", "lr", "weight_decay", "warmup_steps", "replay_ratio", "min_positions",
+        "optimizer", "lr", "weight_decay", "ema_decay", "warmup_steps", "replay_ratio", "min_positions",
         "buffer_size", "replay_window", "publish_every", "checkpoint_every", "precision",
         "metrics_port", "metrics_address"};
     for (const auto& f : RuleFlags()) train_flags.push_back(f);

@@ -520,3 +520,78 @@ TEST(SearchTreeTest, SameSeedSameGameDifferentSeedDifferentGame) {
 
 }  // namespace
 }  // namespace zf
+
+namespace zf {
+namespace {
+
+// Half the prior mass on `point`, the rest spread evenly over the other empty points.
+class PeakedEvaluator : public Evaluator {
+ public:
+  explicit PeakedEvaluator(int point) : point_(point) {}
+  absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
+                        absl::Span<float> value) override {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const int points = batch[i].size * batch[i].size;
+      int empty = 0;
+      for (int p = 0; p < points; ++p) empty += batch[i].IsEmpty(p);
+      for (int p = 0; p < points; ++p) {
+        const bool free = batch[i].IsEmpty(p);
+        policy[i * points + p] = !free ? 0.0f : p == point_ ? 0.5f : 0.5f / (empty - 1);
+      }
+      value[i] = 0.0f;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  int point_;
+};
+
+struct ForcedResult {
+  std::vector<std::pair<int16_t, uint32_t>> visits;
+  std::vector<std::pair<int16_t, uint32_t>> target;
+};
+
+ForcedResult SearchWithForcedPlayouts(float k, bool noise) {
+  SearchOptions options;
+  options.forced_playouts = k;
+  SearchTree tree(options, /*seed=*/3);
+  tree.Reset(GameState(Rules{9, 5, Rule::kFreestyle}));
+  PeakedEvaluator peaked(40);
+  if (noise) tree.AddRootNoise();
+  Search(&tree, &peaked, 400, 1);
+  return {tree.RootVisits(), tree.PolicyTargetVisits()};
+}
+
+TEST(SearchTreeTest, ForcedPlayoutsWidenTheRootAndThePolicyTargetPrunesThem) {
+  const ForcedResult plain = SearchWithForcedPlayouts(0.0f, /*noise=*/true);
+  const ForcedResult forced = SearchWithForcedPlayouts(2.0f, /*noise=*/true);
+  EXPECT_EQ(plain.target, plain.visits);  // off: the target is the visits
+  EXPECT_GT(forced.visits.size(), plain.visits.size());
+  EXPECT_EQ(SumVisits(forced.visits), 400);
+  // The target: no more visits per move than searched, the best move untouched, forced-only
+  // children (one visit left) gone, and some visits pruned.
+  ASSERT_FALSE(forced.target.empty());
+  EXPECT_LT(SumVisits(forced.target), SumVisits(forced.visits));
+  EXPECT_LT(forced.target.size(), forced.visits.size());
+  for (const auto& [move, n] : forced.target) {
+    EXPECT_GT(n, 1u) << move;
+    EXPECT_LE(n, VisitsOf(forced.visits, move)) << move;
+  }
+  EXPECT_EQ(VisitsOf(forced.target, 40), VisitsOf(forced.visits, 40));
+  EXPECT_EQ(std::max_element(forced.visits.begin(), forced.visits.end(),
+                             [](auto& a, auto& b) { return a.second < b.second; })
+                ->first,
+            40);
+}
+
+TEST(SearchTreeTest, ForcedPlayoutsNeedRootNoise) {
+  // Without noise (evaluation, fast moves) the option changes nothing.
+  const ForcedResult plain = SearchWithForcedPlayouts(0.0f, /*noise=*/false);
+  const ForcedResult forced = SearchWithForcedPlayouts(2.0f, /*noise=*/false);
+  EXPECT_EQ(forced.visits, plain.visits);
+  EXPECT_EQ(forced.target, forced.visits);
+}
+
+}  // namespace
+}  // namespace zf

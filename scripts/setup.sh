@@ -20,6 +20,9 @@ PACKAGES=(
   prometheus docker-compose python3-grpcio python3-protobuf iproute2 kubernetes-client
 )
 
+# Checks CI runs (.ci/run sets ZF_DEV_TOOLS=1): formatting and clang's thread-safety analysis.
+if [ -n "${ZF_DEV_TOOLS:-}" ]; then PACKAGES+=(clang-format clang); fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -56,6 +56,8 @@ def clang_command(entry, clang):
         if a in ("-o", "-c"):
             skip = a == "-o"
             continue
+        if a.startswith("-W"):  # GCC's warning set; this check is about thread safety only
+            continue
         out.append(a)
     return out
 

@@ -6,15 +6,17 @@
 #include "gtest/gtest.h"
 #include "learner/replay_buffer.h"
 #include "tests/learner/test_records.h"
+#include "tests/testing/test_device.h"
 
 namespace zf {
 namespace {
 
 NetConfig Tiny() { return *NetConfigFromPreset("tiny"); }
 
+// On the CPU unless ZF_TEST_DEVICE says otherwise (the GPU check kit runs these on CUDA).
 TrainerOptions CpuOptions(const std::string& optimizer) {
   TrainerOptions o;
-  o.device = "cpu";
+  o.device = testing::TestDevice();
   o.optimizer = optimizer;
   o.lr = optimizer == "adamw" ? 2e-3 : 0.05;
   o.batch_size = 32;

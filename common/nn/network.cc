@@ -5,7 +5,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace zf {
 namespace {
@@ -111,8 +113,18 @@ absl::StatusOr<NetConfig> NetConfigFromPreset(absl::string_view name) {
     if (name == preset.name) return preset.config;
     names.push_back(preset.name);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown net preset '", name, "'; valid presets: ", absl::StrJoin(names, ", ")));
+  // "BxC": B residual blocks of C channels, with a value head sized like tiny's (C/4 channels,
+  // at least 8, into C features).
+  int blocks = 0, channels = 0;
+  const std::vector<std::string> parts = absl::StrSplit(name, 'x');
+  if (parts.size() == 2 && absl::SimpleAtoi(parts[0], &blocks) &&
+      absl::SimpleAtoi(parts[1], &channels)) {
+    const NetConfig config{blocks, channels, std::max(8, channels / 4), channels};
+    if (absl::Status s = ValidateNetConfig(config); !s.ok()) return s;
+    return config;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown net preset '", name, "'; valid: ",
+                                                 absl::StrJoin(names, ", "), " or BLOCKSxCHANNELS"));
 }
 
 absl::Status ValidateNetConfig(const NetConfig& config) {

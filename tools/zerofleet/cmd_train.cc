@@ -23,7 +23,8 @@ ABSL_FLAG(std::string, run_dir, "runs/gomoku", "Run directory: checkpoints, mode
 ABSL_FLAG(std::string, preset, "auto",
           "Defaults for the machine: cpu (tiny net, light search), gpu (small net, 400 sims), or "
           "auto (gpu when CUDA is available); explicit flags override it");
-ABSL_FLAG(std::string, net, "small", "Network size for a new run: tiny, small (6x64), base (10x128)");
+ABSL_FLAG(std::string, net, "small",
+          "Network size for a new run: tiny (2x32), small (6x64), base (10x128), or BLOCKSxCHANNELS");
 ABSL_FLAG(int, batch_size, 1024, "Training minibatch size");
 ABSL_FLAG(int, games_per_iter, 64, "Self-play games per iteration (one summary line each)");
 ABSL_FLAG(int64_t, num_iterations, 2000, "Iterations before the run ends");

@@ -55,6 +55,13 @@ TEST(NetworkTest, PresetsAndValidation) {
   EXPECT_EQ(NetConfigFromPreset("base")->blocks, 10);
   EXPECT_EQ(NetConfigFromPreset("base")->channels, 128);
 
+  // BLOCKSxCHANNELS: any size in range, the value head scaled like tiny's.
+  EXPECT_EQ(*NetConfigFromPreset("4x48"), (NetConfig{4, 48, 12, 48}));
+  EXPECT_EQ(*NetConfigFromPreset("2x32"), *NetConfigFromPreset("tiny"));
+  EXPECT_THAT(NetConfigFromPreset("0x32").status().message(), HasSubstr("blocks"));
+  EXPECT_THAT(NetConfigFromPreset("4x2").status().message(), HasSubstr("channels"));
+  EXPECT_FALSE(NetConfigFromPreset("4x").ok());
+
   absl::StatusOr<NetConfig> bad = NetConfigFromPreset("huge");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);

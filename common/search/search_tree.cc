@@ -1,6 +1,7 @@
 #include "common/search/search_tree.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -63,7 +64,8 @@ int SearchTree::SelectEdge(const Node& node, bool is_root) const {
     const int n = child.visits + child.in_flight;
     const float prior = FromBf16(edges[i].prior);
     if (child.visits > 0) visited_mass += prior;
-    if (n == 0) continue;  // cannot happen: a touched child is visited or in flight
+    assert(n > 0 && "a touched child is visited or in flight");
+    if (n == 0) continue;
     if (is_root && forced_active_ && n < ForcedVisits(prior, node.visits)) return i;
     const float q = (child.value_sum - child.in_flight) / n;
     const float score = q + c_sqrt_n * prior / (1 + n);
@@ -78,6 +80,7 @@ int SearchTree::SelectEdge(const Node& node, bool is_root) const {
     const float score = fpu + c_sqrt_n * FromBf16(edges[node.num_touched].prior);
     if (score > best_score) best = node.num_touched;
   }
+  assert(best >= 0 && "an expanded node has a legal move");
   return best;
 }
 
@@ -89,6 +92,11 @@ void SearchTree::PromoteBestUntouched(const Node& node) {
     if (edges[i].prior > edges[best].prior) best = i;
   }
   if (best < node.num_edges) std::swap(edges[best], edges[node.num_touched]);
+#ifndef NDEBUG
+  for (int i = node.num_touched + 1; i < node.num_edges; ++i) {
+    assert(edges[i].prior <= edges[node.num_touched].prior && "best untouched edge first");
+  }
+#endif
 }
 
 SearchTree::LeafStatus SearchTree::SelectLeaf(Leaf* leaf) {
@@ -134,6 +142,7 @@ SearchTree::LeafStatus SearchTree::SelectLeaf(Leaf* leaf) {
 
 void SearchTree::ApplyEvaluation(const Leaf& leaf, absl::Span<const float> policy, float value) {
   const int32_t index = leaf.path.back();
+  assert(nodes_[index].state == NodeState::kPending && "each leaf is evaluated once");
   const EncodedPosition& pos = leaf.position;
   const int points = pos.size * pos.size;
   // One pass: an edge per empty point, tracking the prior sum and the best edge.
@@ -189,6 +198,7 @@ void SearchTree::Backup(absl::Span<const int32_t> path, float leaf_value,
     ++n.visits;
     n.value_sum += v;
     if (remove_virtual_loss) --n.in_flight;
+    assert(n.in_flight >= 0 && "virtual loss removed once per pending leaf");
     v = -v;
   }
 }

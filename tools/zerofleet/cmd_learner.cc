@@ -22,6 +22,7 @@
 #include "learner/learner_service.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
+#include "tools/zerofleet/metrics_flags.h"
 #include "tools/zerofleet/signals.h"
 #include "tools/zerofleet/train_rating.h"
 
@@ -35,8 +36,6 @@ ABSL_FLAG(int, max_submit_streams, 256,
           "Open SubmitGames streams at most (each holds a thread); more get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, max_watch_streams, 64,
           "Open WatchModel streams at most (each holds a thread); more get RESOURCE_EXHAUSTED");
-ABSL_DECLARE_FLAG(int, metrics_port);
-ABSL_DECLARE_FLAG(std::string, metrics_address);
 ABSL_DECLARE_FLAG(int, games_per_iter);
 
 namespace zf::cli {
@@ -93,10 +92,7 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535) return Fail(absl::StrCat("--port ", port, " out of range"));
-  const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
-  if (metrics_port < 0 || metrics_port > 65535) {
-    return Fail(absl::StrCat("--metrics-port: ", metrics_port, " out of range: 0 (off) or 1..65535"));
-  }
+  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<TrainRunOptions> train = TrainRunOptionsFromFlags();
   if (!train.ok()) return Fail(train.status());
   absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
@@ -120,13 +116,12 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
 
   std::unique_ptr<MetricsServer> metrics_server;
   std::shared_ptr<prometheus::Registry> registry;
-  if (metrics_port != 0) {
+  if (MetricsWanted()) {
     registry = std::make_shared<prometheus::Registry>();
     metrics = std::make_unique<LearnerMetrics>(registry, (*learner)->status(),
                                                options.trainer.batch_size);
-    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
-        MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), metrics_port}, registry);
-    if (!server.ok()) return Fail(absl::StrCat("--metrics-port: ", server.status().message()));
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = StartMetricsServer(registry);
+    if (!server.ok()) return Fail(server.status());
     metrics_server = *std::move(server);
   }
 

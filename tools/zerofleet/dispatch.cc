@@ -97,7 +97,8 @@ const std::vector<Command>& Commands() {
                   "a run's strength: every rated version's Elo with 95% interval (refit from "
                   "all rating games), anchors, history",
                   "zerofleet ratings RUN_DIR [--json]", {"json"}, RunRatingsCommand});
-    std::vector<std::string> bench_flags = {"json", "seconds", "nets", "device"};
+    std::vector<std::string> bench_flags = {"json", "seconds", "nets", "batches", "precisions",
+                                            "device"};
     for (const auto& f : RuleFlags()) bench_flags.push_back(f);
     for (const auto& f : SearchFlags()) bench_flags.push_back(f);
     c->push_back({"bench",

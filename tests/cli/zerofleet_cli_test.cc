@@ -32,6 +32,50 @@ TEST(ZerofleetCli, HelpListsCommandsAndFlags) {
   EXPECT_THAT(cmd_help.out, HasSubstr("--parallel-games"));
 }
 
+// Every command's --help exits 0 and every flag it lists exists (dispatch.cc's table).
+TEST(ZerofleetCli, EveryCommandHelpListsRealFlags) {
+  for (const char* command : {"selfplay", "train", "learner", "actor", "inference-server", "play",
+                              "evaluate", "ratings", "bench"}) {
+    auto help = RunBinary("zerofleet", std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_THAT(help.out, HasSubstr("flags:")) << command;
+    EXPECT_THAT(help.out, ::testing::Not(HasSubstr("undeclared"))) << command << help.out;
+  }
+}
+
+// The fleet binaries are their subcommands: --help exits 0 with the command's own flags, not
+// absl's listing of every flag in the binary.
+TEST(ZerofleetCli, FleetBinariesHaveTheirCommandsHelp) {
+  struct Case {
+    const char* binary;
+    const char* own_flag;
+    const char* foreign_flag;
+  };
+  for (const Case& c : {Case{"zerofleet-inference-server", "--max-batch", "--replay-ratio"},
+                        Case{"zerofleet-learner", "--replay-ratio", "--max-batch"},
+                        Case{"zerofleet-actor", "--inference", "--max-batch"}}) {
+    auto help = RunBinary(c.binary, "--help");
+    EXPECT_EQ(help.exit_code, 0) << c.binary << help.err;
+    EXPECT_THAT(help.out, HasSubstr(c.own_flag)) << c.binary;
+    EXPECT_THAT(help.out, ::testing::Not(HasSubstr(c.foreign_flag))) << c.binary;
+    EXPECT_THAT(help.out, ::testing::Not(HasSubstr("Flags from"))) << c.binary;
+    auto refused = RunBinary(c.binary, std::string(c.foreign_flag) + " 3");
+    EXPECT_EQ(refused.exit_code, 2) << c.binary;
+    EXPECT_THAT(refused.err, HasSubstr(std::string(c.foreign_flag) + " is not a flag of"))
+        << c.binary;
+    EXPECT_EQ(CountLines(refused.err), 1) << refused.err;
+  }
+}
+
+// Help shows the command's defaults after its presets (the inference server listens on a free
+// port by default; the learner on 50051).
+TEST(ZerofleetCli, HelpShowsTheCommandsOwnDefaults) {
+  auto inference = RunBinary("zerofleet-inference-server", "--help");
+  EXPECT_THAT(inference.out, ::testing::ContainsRegex("--port +[^\n]*\\(default: 0\\)"));
+  auto learner = RunBinary("zerofleet-learner", "--help");
+  EXPECT_THAT(learner.out, ::testing::ContainsRegex("--port +[^\n]*\\(default: 50051\\)"));
+}
+
 struct BadFlagCase {
   std::string args;
   std::string expected;  // a fragment of the one-line error
@@ -55,7 +99,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlagCase{"--parallel-games 0", "parallel_games = 0"},
                       BadFlagCase{"--rule renju", "unknown rule 'renju'"},
                       BadFlagCase{"--sims abc", "sims"},
-                      BadFlagCase{"--no-such-flag", "no_such_flag"},
+                      BadFlagCase{"--no-such-flag", "--no-such-flag is not a flag of `selfplay`"},
+                      // Another command's flag: refused, not silently ignored.
+                      BadFlagCase{"--replay-ratio 3", "--replay-ratio is not a flag of `selfplay`"},
                       BadFlagCase{"--evaluator magic", "unknown evaluator 'magic'"}));
 
 TEST(ZerofleetCli, UnknownCommandFails) {

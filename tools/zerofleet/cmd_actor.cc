@@ -21,6 +21,7 @@
 #include "common/util/progress.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
+#include "tools/zerofleet/metrics_flags.h"
 #include "tools/zerofleet/signals.h"
 
 ABSL_FLAG(std::string, learner, "127.0.0.1:50051", "Learner address (host:port)");
@@ -28,8 +29,6 @@ ABSL_FLAG(std::string, inference, "127.0.0.1:50052",
           "Inference server addresses, comma separated (host:port,...): round robin");
 ABSL_FLAG(std::string, actor_id, "", "Name of this actor in game ids and logs (default: host-pid-random)");
 ABSL_FLAG(int64_t, max_games, -1, "Stop after this many finished games are acked; -1 = never");
-ABSL_DECLARE_FLAG(int, metrics_port);
-ABSL_DECLARE_FLAG(std::string, metrics_address);
 
 namespace zf::cli {
 namespace {
@@ -51,10 +50,7 @@ void ApplyActorDefaults(const std::vector<std::string>&) {
 
 int RunActorCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
-  if (metrics_port < 0 || metrics_port > 65535) {
-    return Fail(absl::StrCat("--metrics-port: ", metrics_port, " out of range: 0 (off) or 1..65535"));
-  }
+  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
   if (!security.ok()) return Fail(security.status());
   ActorOptions options;
@@ -82,16 +78,15 @@ int RunActorCommand(const std::vector<std::string>& args) {
   std::unique_ptr<SelfPlayMetricSet> selfplay_metrics;
   std::unique_ptr<ActorMetricSet> actor_metrics;
   std::unique_ptr<MetricsServer> metrics_server;
-  if (metrics_port != 0) {
+  if (MetricsWanted()) {
     auto registry = std::make_shared<prometheus::Registry>();
     selfplay_metrics = std::make_unique<SelfPlayMetricSet>(registry);
     actor_metrics = std::make_unique<ActorMetricSet>(registry);
     callbacks.on_batch = [m = actor_metrics.get()](int, double seconds) {
       m->leaf_roundtrip_seconds.Observe(seconds);
     };
-    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
-        MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), metrics_port}, registry);
-    if (!server.ok()) return Fail(absl::StrCat("--metrics-port: ", server.status().message()));
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = StartMetricsServer(registry);
+    if (!server.ok()) return Fail(server.status());
     metrics_server = *std::move(server);
     std::printf("metrics: %s\n", metrics_server->url().c_str());
   }

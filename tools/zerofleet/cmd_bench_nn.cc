@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +19,9 @@
 #include "tools/zerofleet/cli.h"
 
 ABSL_FLAG(std::string, nets, "tiny,small", "Comma-separated network presets to measure");
+ABSL_FLAG(std::string, batches, "1,16,64,256", "bench nn: comma-separated batch sizes");
+ABSL_FLAG(std::string, precisions, "bf16",
+          "bench nn: comma-separated fp32, bf16 (bf16 applies on CUDA; CPU always runs fp32)");
 
 namespace zf::cli {
 namespace {
@@ -42,14 +46,42 @@ std::vector<EncodedPosition> RandomPositions(int count, int size) {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<TorchEvaluator>> MakeNet(const std::string& preset) {
+absl::StatusOr<std::unique_ptr<TorchEvaluator>> MakeNet(const std::string& preset,
+                                                        bool bf16 = true) {
   absl::StatusOr<NetConfig> config = NetConfigFromPreset(preset);
   if (!config.ok()) return config.status();
   torch::manual_seed(1);
   PolicyValueNet net(*config);
   TorchEvaluatorOptions options;
   options.device = absl::GetFlag(FLAGS_device);
+  options.bf16 = bf16;
   return TorchEvaluator::Create(net, 0, options);
+}
+
+// --batches and --precisions, checked.
+absl::StatusOr<std::vector<int>> BatchList() {
+  std::vector<int> out;
+  for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_batches), ',', absl::SkipEmpty())) {
+    int n = 0;
+    if (!absl::SimpleAtoi(b, &n) || n < 1 || n > 65536) {
+      return absl::InvalidArgumentError(absl::StrCat("--batches: '", b, "' is not 1..65536"));
+    }
+    out.push_back(n);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("--batches: empty");
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> PrecisionList() {
+  std::vector<std::string> out =
+      absl::StrSplit(absl::GetFlag(FLAGS_precisions), ',', absl::SkipEmpty());
+  for (const std::string& p : out) {
+    if (p != "fp32" && p != "bf16") {
+      return absl::InvalidArgumentError(absl::StrCat("--precisions: '", p, "' is not fp32 or bf16"));
+    }
+  }
+  if (out.empty()) return absl::InvalidArgumentError("--precisions: empty");
+  return out;
 }
 
 std::vector<std::string> NetList() {
@@ -92,26 +124,35 @@ absl::StatusOr<double> RunSelfPlayFor(const SelfPlayOptions& options, Evaluator*
 
 int BenchNn(double seconds, bool json) {
   const int board = absl::GetFlag(FLAGS_board_size);
+  absl::StatusOr<std::vector<int>> batches = BatchList();
+  if (!batches.ok()) return Fail(batches.status());
+  absl::StatusOr<std::vector<std::string>> precisions = PrecisionList();
+  if (!precisions.ok()) return Fail(precisions.status());
   std::vector<std::string> rows;
   if (!json) {
     std::printf("network alone (TorchEvaluator, in-process), %dx%d board\n%s\n\n", board,
                 board, BlasInfo().c_str());
-    std::printf("%6s %6s %12s %12s %10s\n", "net", "batch", "evals/s", "MFLOP/eval", "GFLOP/s");
+    std::printf("%6s %5s %6s %12s %12s %10s\n", "net", "prec", "batch", "evals/s", "MFLOP/eval",
+                "GFLOP/s");
   }
   for (const std::string& preset : NetList()) {
-    absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(preset);
-    if (!net.ok()) return Fail(net.status());
-    const double mflops = ForwardFlops(*NetConfigFromPreset(preset), board) / 1e6;
-    for (int batch : {1, 16, 64, 256}) {
-      absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), batch, board, seconds);
-      if (!evals.ok()) return Fail(evals.status());
-      if (json) {
-        rows.push_back(absl::StrFormat(
-            "{\"net\":\"%s\",\"batch\":%d,\"evals_per_sec\":%.1f,\"mflop_per_eval\":%.2f}",
-            preset, batch, *evals, mflops));
-      } else {
-        std::printf("%6s %6d %12.0f %12.2f %10.1f\n", preset.c_str(), batch, *evals, mflops,
-                    *evals * mflops / 1e3);
+    for (const std::string& precision : *precisions) {
+      absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(preset, precision == "bf16");
+      if (!net.ok()) return Fail(net.status());
+      const double mflops = ForwardFlops(*NetConfigFromPreset(preset), board) / 1e6;
+      for (int batch : *batches) {
+        absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), batch, board, seconds);
+        if (!evals.ok()) return Fail(evals.status());
+        if (json) {
+          rows.push_back(absl::StrFormat(
+              "{\"net\":\"%s\",\"precision\":\"%s\",\"device\":\"%s\",\"batch\":%d,"
+              "\"evals_per_sec\":%.1f,\"mflop_per_eval\":%.2f,\"tflops\":%.4f}",
+              preset, precision, (*net)->device().str(), batch, *evals, mflops,
+              *evals * mflops / 1e6));
+        } else {
+          std::printf("%6s %5s %6d %12.0f %12.2f %10.1f\n", preset.c_str(), precision.c_str(),
+                      batch, *evals, mflops, *evals * mflops / 1e3);
+        }
       }
     }
   }

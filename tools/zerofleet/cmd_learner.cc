@@ -22,6 +22,7 @@
 #include "learner/learner_service.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
+#include "tools/zerofleet/metrics_flags.h"
 #include "tools/zerofleet/signals.h"
 #include "tools/zerofleet/train_rating.h"
 
@@ -35,8 +36,6 @@ ABSL_FLAG(int, max_submit_streams, 256,
           "Open SubmitGames streams at most (each holds a thread); more get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, max_watch_streams, 64,
           "Open WatchModel streams at most (each holds a thread); more get RESOURCE_EXHAUSTED");
-ABSL_DECLARE_FLAG(int, metrics_port);
-ABSL_DECLARE_FLAG(std::string, metrics_address);
 ABSL_DECLARE_FLAG(int, games_per_iter);
 
 namespace zf::cli {
@@ -89,14 +88,101 @@ absl::StatusOr<std::string> LoadOrCreateRunId(const std::string& run_dir) {
 
 }  // namespace
 
+namespace {
+
+// The gRPC side: address, run id, security, stream caps, reflection (checked).
+absl::StatusOr<LearnerServerOptions> ServerOptionsFromFlags(const TrainRunOptions& train,
+                                                            const RpcSecurity& security) {
+  LearnerServerOptions options;
+  options.address = absl::GetFlag(FLAGS_address);
+  options.port = absl::GetFlag(FLAGS_port);
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--port ", options.port, " out of range"));
+  }
+  options.service.selfplay = train.selfplay;
+  absl::StatusOr<std::string> run_id = LoadOrCreateRunId(train.run_dir);
+  if (!run_id.ok()) return run_id.status();
+  options.service.run_id = *run_id;
+  options.service.security = security;
+  options.service.max_submit_streams = absl::GetFlag(FLAGS_max_submit_streams);
+  options.service.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
+  if (options.service.max_submit_streams < 1 || options.service.max_watch_streams < 1) {
+    return absl::InvalidArgumentError(
+        "--max-submit-streams and --max-watch-streams must be at least 1");
+  }
+  absl::StatusOr<bool> reflection =
+      ReflectionWanted(absl::GetFlag(FLAGS_reflection), security.has_token());
+  if (!reflection.ok()) return reflection.status();
+  options.reflection = *reflection;
+  return options;
+}
+
+// What the training loop reports to.
+struct LoopOutputs {
+  Progress* progress;
+  LearnerMetrics* metrics;  // may be null
+  TrainRating* rating;      // may be null
+};
+
+// The training loop, on this thread (games arrive on gRPC threads meanwhile), until `stop` or
+// a training error; a status line every 100 ms and a log line every --games-per-iter games.
+absl::Status TrainUntilStopped(Learner& learner, LearnerServer& server, const LoopOutputs& out,
+                               const std::atomic<bool>& stop) {
+  const absl::Time start = absl::Now();
+  const LearnerStatus first = learner.status();
+  const int64_t games_per_line = absl::GetFlag(FLAGS_games_per_iter);
+  int64_t last_line_games = first.games;
+  absl::Time last_progress = absl::InfinitePast();
+  while (!stop.load()) {
+    absl::StatusOr<bool> stepped = learner.TrainStep();
+    if (!stepped.ok()) return stepped.status();
+    if (!*stepped) absl::SleepFor(absl::Milliseconds(20));
+    const absl::Time now = absl::Now();
+    if (now - last_progress < absl::Milliseconds(100)) continue;
+    last_progress = now;
+    const LearnerStatus s = learner.status();
+    if (out.metrics != nullptr) out.metrics->Update(s);
+    const double secs = std::max(1e-9, absl::ToDoubleSeconds(now - start));
+    std::string line = absl::StrFormat(
+        "games %d (+%d dup) | positions %d | step %d | loss p %.3f v %.3f | games/h %.0f | "
+        "buffer %d | model v%d | actors %d",
+        s.games, s.duplicate_games, s.positions, s.step, s.last.policy_loss, s.last.value_loss,
+        (s.games - first.games) * 3600.0 / secs, s.buffer_size, s.model_version,
+        static_cast<int>(server.stats().open_submit_streams.load()));
+    if (out.rating != nullptr) {
+      if (const std::string text = out.rating->Text(); !text.empty()) line += " | " + text;
+    }
+    out.progress->Update(line);
+    if (s.games - last_line_games >= games_per_line) {
+      last_line_games = s.games;
+      out.progress->Log(line);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Stops taking games first, so the final checkpoint holds every acked one; then checkpoints
+// and syncs the store.
+absl::Status ShutDown(Learner& learner, LearnerServer& server, Progress& progress) {
+  server.Shutdown();
+  progress.Finish();
+  absl::Status saved = learner.SaveCheckpoint();
+  if (saved.ok()) {
+    // Stored (durable, acked) and counted (added to the buffer) must agree: nothing acked lost,
+    // nothing counted twice.
+    const LearnerStatus s = learner.status();
+    progress.Log(absl::StrCat("checkpoint at step ", s.step, ", model v", s.model_version,
+                              "; games stored ", s.games_stored, ", counted ", s.games));
+  }
+  if (absl::Status s = learner.Sync(); !s.ok() && saved.ok()) saved = s;
+  return saved;
+}
+
+}  // namespace
+
 int RunLearnerCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  const int port = absl::GetFlag(FLAGS_port);
-  if (port < 0 || port > 65535) return Fail(absl::StrCat("--port ", port, " out of range"));
-  const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
-  if (metrics_port < 0 || metrics_port > 65535) {
-    return Fail(absl::StrCat("--metrics-port: ", metrics_port, " out of range: 0 (off) or 1..65535"));
-  }
+  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<TrainRunOptions> train = TrainRunOptionsFromFlags();
   if (!train.ok()) return Fail(train.status());
   absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
@@ -117,41 +203,24 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<Learner>> learner = Learner::Create(options, hooks);
   if (!learner.ok()) return Fail(learner.status());
   if ((*learner)->resumed()) progress.Log((*learner)->resume_note());
+  // After the learner: it creates the run directory the run id is kept in.
+  absl::StatusOr<LearnerServerOptions> server_options = ServerOptionsFromFlags(*train, *security);
+  if (!server_options.ok()) return Fail(server_options.status());
 
   std::unique_ptr<MetricsServer> metrics_server;
   std::shared_ptr<prometheus::Registry> registry;
-  if (metrics_port != 0) {
+  if (MetricsWanted()) {
     registry = std::make_shared<prometheus::Registry>();
     metrics = std::make_unique<LearnerMetrics>(registry, (*learner)->status(),
                                                options.trainer.batch_size);
-    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
-        MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), metrics_port}, registry);
-    if (!server.ok()) return Fail(absl::StrCat("--metrics-port: ", server.status().message()));
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = StartMetricsServer(registry);
+    if (!server.ok()) return Fail(server.status());
     metrics_server = *std::move(server);
   }
-
-  LearnerServerOptions server_options;
-  server_options.address = absl::GetFlag(FLAGS_address);
-  server_options.port = port;
-  server_options.service.selfplay = train->selfplay;
-  absl::StatusOr<std::string> run_id = LoadOrCreateRunId(options.run_dir);
-  if (!run_id.ok()) return Fail(run_id.status());
-  server_options.service.run_id = *run_id;
-  server_options.service.security = *security;
-  server_options.service.max_submit_streams = absl::GetFlag(FLAGS_max_submit_streams);
-  server_options.service.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
-  if (server_options.service.max_submit_streams < 1 ||
-      server_options.service.max_watch_streams < 1) {
-    return Fail("--max-submit-streams and --max-watch-streams must be at least 1");
-  }
-  absl::StatusOr<bool> reflection =
-      ReflectionWanted(absl::GetFlag(FLAGS_reflection), security->has_token());
-  if (!reflection.ok()) return Fail(reflection.status());
-  server_options.reflection = *reflection;
   absl::StatusOr<std::unique_ptr<LearnerServer>> server =
-      LearnerServer::Start(learner->get(), server_options);
+      LearnerServer::Start(learner->get(), *server_options);
   if (!server.ok()) return Fail(server.status());
-  std::printf("listening on %s:%d (%s)\n", server_options.address.c_str(), (*server)->port(),
+  std::printf("listening on %s:%d (%s)\n", server_options->address.c_str(), (*server)->port(),
               DescribeSecurity(*security).c_str());
   if (metrics_server != nullptr) std::printf("metrics: %s\n", metrics_server->url().c_str());
   std::fflush(stdout);
@@ -173,57 +242,11 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
     if (!started.ok()) return Fail(started.status());
     rating = *std::move(started);
   }
-
-  // The training loop, on this thread; games arrive on gRPC threads meanwhile.
-  const absl::Time start = absl::Now();
-  const LearnerStatus first = (*learner)->status();
-  const int64_t games_per_line = absl::GetFlag(FLAGS_games_per_iter);
-  int64_t last_line_games = first.games;
-  absl::Time last_progress = absl::InfinitePast();
-  absl::Status status;
-  while (!stop.load()) {
-    absl::StatusOr<bool> stepped = (*learner)->TrainStep();
-    if (!stepped.ok()) {
-      status = stepped.status();
-      break;
-    }
-    if (!*stepped) absl::SleepFor(absl::Milliseconds(20));
-    const absl::Time now = absl::Now();
-    if (now - last_progress < absl::Milliseconds(100)) continue;
-    last_progress = now;
-    const LearnerStatus s = (*learner)->status();
-    if (metrics != nullptr) metrics->Update(s);
-    const double secs = std::max(1e-9, absl::ToDoubleSeconds(now - start));
-    const std::string line = absl::StrFormat(
-        "games %d (+%d dup) | positions %d | step %d | loss p %.3f v %.3f | games/h %.0f | "
-        "buffer %d | model v%d | actors %d",
-        s.games, s.duplicate_games, s.positions, s.step, s.last.policy_loss, s.last.value_loss,
-        (s.games - first.games) * 3600.0 / secs, s.buffer_size, s.model_version,
-        static_cast<int>((*server)->stats().open_submit_streams.load()));
-    std::string shown = line;
-    if (rating != nullptr) {
-      if (const std::string text = rating->Text(); !text.empty()) shown += " | " + text;
-    }
-    progress.Update(shown);
-    if (s.games - last_line_games >= games_per_line) {
-      last_line_games = s.games;
-      progress.Log(shown);
-    }
-  }
+  const absl::Status trained = TrainUntilStopped(
+      **learner, **server, LoopOutputs{&progress, metrics.get(), rating.get()}, stop);
   if (rating != nullptr) rating->Stop();
-  // Stop taking games first, so the final checkpoint holds every acked one.
-  (*server)->Shutdown();
-  progress.Finish();
-  absl::Status saved = (*learner)->SaveCheckpoint();
-  if (saved.ok()) {
-    // Stored (durable, acked) and counted (added to the buffer) must agree: nothing acked lost,
-    // nothing counted twice.
-    const LearnerStatus s = (*learner)->status();
-    progress.Log(absl::StrCat("checkpoint at step ", s.step, ", model v", s.model_version,
-                              "; games stored ", s.games_stored, ", counted ", s.games));
-  }
-  if (absl::Status s = (*learner)->Sync(); !s.ok() && saved.ok()) saved = s;
-  if (!status.ok()) return Fail(status);
+  const absl::Status saved = ShutDown(**learner, **server, progress);
+  if (!trained.ok()) return Fail(trained);
   if (!saved.ok()) return Fail(saved);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 #include "tools/zerofleet/signals.h"
+#include "tools/zerofleet/metrics_flags.h"
 #include "tools/zerofleet/train_rating.h"
 
 ABSL_FLAG(std::string, run_dir, "runs/gomoku", "Run directory: checkpoints, model.zfm, metrics.jsonl; an existing run resumes");
@@ -179,9 +180,7 @@ void ApplyTrainDefaults(const std::vector<std::string>& args) {
 
 int RunTrainCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  if (const int port = absl::GetFlag(FLAGS_metrics_port); port < 0 || port > 65535) {
-    return Fail(absl::StrCat("--metrics-port: ", port, " out of range: 0 (off) or 1..65535"));
-  }
+  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<TrainRunOptions> options = TrainRunOptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
   options->export_models = RatingEnabled();  // the rater reads the published models
@@ -203,12 +202,11 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   std::unique_ptr<TrainMetrics> metrics;
   std::unique_ptr<MetricsServer> metrics_server;
   std::shared_ptr<prometheus::Registry> registry;
-  if (const int port = absl::GetFlag(FLAGS_metrics_port); port != 0) {
+  if (MetricsWanted()) {
     registry = std::make_shared<prometheus::Registry>();
     metrics = std::make_unique<TrainMetrics>(registry, **run, o.trainer.batch_size);
-    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
-        MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), port}, registry);
-    if (!server.ok()) return Fail(absl::StrCat("--metrics-port: ", server.status().message()));
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = StartMetricsServer(registry);
+    if (!server.ok()) return Fail(server.status());
     metrics_server = *std::move(server);
     progress.Log(absl::StrCat("metrics: ", metrics_server->url()));
     callbacks.on_batch = [m = metrics.get()](int size, double secs) {

@@ -22,11 +22,15 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags();
 int RunLearnerCommand(const std::vector<std::string>& args);  // cmd_learner.cc
 int RunActorCommand(const std::vector<std::string>& args);    // cmd_actor.cc
 int RunRatingsCommand(const std::vector<std::string>& args);  // cmd_ratings.cc
+int RunInferenceServerCommand(const std::vector<std::string>& args);  // cmd_inference_server.cc
+// Inference-server defaults for the flags it shares (port 0, any board size, no model file).
+void ApplyInferenceServerDefaults(const std::vector<std::string>& args);
 // Actor defaults: games and threads from the learner's run config unless given.
 void ApplyActorDefaults(const std::vector<std::string>& args);
 
 // The whole command line of `zerofleet` (dispatch.cc). With `command` set, runs that one
-// command with every argument as its own (zerofleet-learner, zerofleet-actor).
+// command with every argument as its own (zerofleet-learner, zerofleet-actor,
+// zerofleet-inference-server). A flag the command does not list is refused.
 int RunMain(int argc, char** argv, const char* command = nullptr);
 
 }  // namespace zf::cli

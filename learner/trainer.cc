@@ -204,7 +204,7 @@ void Trainer::Init(PolicyValueNet net) {
                                                         .momentum(options_.momentum)
                                                         .weight_decay(options_.weight_decay));
   }
-  PolicyValueNet ema;
+  PolicyValueNet ema{nullptr};
   if (options_.ema_decay > 0) ema = std::dynamic_pointer_cast<PolicyValueNetImpl>(net->clone());
   net_ = std::move(net);
   ema_net_ = std::move(ema);

@@ -52,8 +52,8 @@ Actor::~Actor() = default;
 int64_t Actor::ModelVersion() const {
   int64_t version = -1;
   for (int i = 0; i < round_robin_->size(); ++i) {
-    version = std::max(version,
-                       static_cast<RemoteEvaluator&>(round_robin_->backend(i)).last_model_version());
+    version = std::max(
+        version, static_cast<RemoteEvaluator&>(round_robin_->backend(i)).last_model_version());
   }
   return version;
 }
@@ -74,8 +74,8 @@ absl::StatusOr<SelfPlayOptions> Actor::FetchRunConfig(const std::atomic<bool>* s
       if (!selfplay.ok()) return selfplay.status();
       if (callbacks.on_log) {
         callbacks.on_log(absl::StrCat("run ", config.run_id(), ": ", selfplay->rules.size, "x",
-                                      selfplay->rules.size, " k=", selfplay->rules.win_length,
-                                      ", ", selfplay->search.simulations, " sims, model v",
+                                      selfplay->rules.size, " k=", selfplay->rules.win_length, ", ",
+                                      selfplay->search.simulations, " sims, model v",
                                       config.model_version()));
       }
       return selfplay;
@@ -84,8 +84,9 @@ absl::StatusOr<SelfPlayOptions> Actor::FetchRunConfig(const std::atomic<bool>* s
     if (!IsRetryable(error)) return error;
     const absl::Duration wait = backoff.Next();
     if (callbacks.on_log && (backoff.attempt() == 1 || backoff.attempt() % 10 == 0)) {
-      callbacks.on_log(absl::StrCat(error.message(), "; retrying in ",
-                                    absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
+      callbacks.on_log(
+          absl::StrCat(error.message(), "; retrying in ",
+                       absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
     }
     if (!SleepUnlessStopped(wait, stop)) return absl::CancelledError("stopped");
   }
@@ -120,10 +121,10 @@ absl::Status Actor::Run(const std::atomic<bool>* stop, const ActorCallbacks& cal
   retry.on_retry = [&](const absl::Status& status, absl::Duration wait) {
     const int64_t now = absl::GetCurrentTimeNanos();
     int64_t last = last_retry_log_ns.load();
-    if (now - last > int64_t{5} * 1000000000 && last_retry_log_ns.compare_exchange_strong(last, now) &&
-        callbacks.on_log) {
-      callbacks.on_log(absl::StrCat("inference unavailable (", status.message(),
-                                    "); games wait, retrying"));
+    if (now - last > int64_t{5} * 1000000000 &&
+        last_retry_log_ns.compare_exchange_strong(last, now) && callbacks.on_log) {
+      callbacks.on_log(
+          absl::StrCat("inference unavailable (", status.message(), "); games wait, retrying"));
     }
   };
   retrying_ = std::make_unique<RetryingEvaluator>(round_robin_.get(), &selfplay_stop, retry);
@@ -154,7 +155,8 @@ absl::Status Actor::Run(const std::atomic<bool>* stop, const ActorCallbacks& cal
   selfplay_thread.join();
   const bool drained = sender_->Drain(options_.drain_timeout);
   if (!drained && callbacks.on_log) {
-    callbacks.on_log(absl::StrCat(sender_->pending(), " finished games not acked by the learner "
+    callbacks.on_log(absl::StrCat(sender_->pending(),
+                                  " finished games not acked by the learner "
                                   "within the drain timeout; they are lost"));
   }
   if (!selfplay_status.ok() && !absl::IsCancelled(selfplay_status)) return selfplay_status;

@@ -9,8 +9,7 @@
 namespace zf {
 
 RoundRobinEvaluator::RoundRobinEvaluator(std::vector<std::unique_ptr<Evaluator>> backends,
-                                         std::vector<std::string> names,
-                                         absl::Duration cooldown)
+                                         std::vector<std::string> names, absl::Duration cooldown)
     : backends_(std::move(backends)),
       names_(std::move(names)),
       cooldown_(cooldown),

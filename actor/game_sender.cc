@@ -75,13 +75,13 @@ absl::Status GameSender::Send(const std::vector<v1::Game>& batch) {
   }
   grpc::Status finish = stream->Finish();
   if (ack.has_error() && ack.error().code() != 0) {
-    return absl::Status(static_cast<absl::StatusCode>(ack.error().code()),
-                        absl::StrCat("learner refused ", batch.size(),
-                                     " games: ", ack.error().message()));
+    return absl::Status(
+        static_cast<absl::StatusCode>(ack.error().code()),
+        absl::StrCat("learner refused ", batch.size(), " games: ", ack.error().message()));
   }
   if (ack.game_ids_size() != static_cast<int>(batch.size())) {
-    return absl::UnavailableError(absl::StrCat("learner acked ", ack.game_ids_size(), " of ",
-                                               batch.size(), " games"));
+    return absl::UnavailableError(
+        absl::StrCat("learner acked ", ack.game_ids_size(), " of ", batch.size(), " games"));
   }
   (void)finish;  // the ack is what counts; a late stream error changes nothing stored
   return absl::OkStatus();
@@ -93,9 +93,7 @@ void GameSender::Loop() {
     std::vector<v1::Game> batch;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !queue_.empty();
-      };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); };
       mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
       if (stop_) return;
       while (!queue_.empty() && static_cast<int>(batch.size()) < options_.games_per_request) {

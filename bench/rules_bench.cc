@@ -21,8 +21,8 @@ void BM_RandomPlayout(benchmark::State& state) {
       ++moves;
     }
   }
-  state.counters["moves_per_s"] = benchmark::Counter(static_cast<double>(moves),
-                                                     benchmark::Counter::kIsRate);
+  state.counters["moves_per_s"] =
+      benchmark::Counter(static_cast<double>(moves), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_RandomPlayout)->Arg(15)->Arg(20);
 

@@ -22,12 +22,13 @@ void BM_SelfPlaySearch(benchmark::State& state) {
   int64_t sims = 0;
   for (auto _ : state) {
     SelfPlayStats stats;
-    absl::Status s = RunSelfPlay(o, &evaluator, [](GameRecord&&) {}, &stats);
+    absl::Status s = RunSelfPlay(
+        o, &evaluator, [](GameRecord&&) {}, &stats);
     if (!s.ok()) state.SkipWithError(std::string(s.message()).c_str());
     sims += stats.simulations.load();
   }
-  state.counters["sims_per_s"] = benchmark::Counter(static_cast<double>(sims),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["sims_per_s"] =
+      benchmark::Counter(static_cast<double>(sims), benchmark::Counter::kIsRate);
   state.counters["target_per_core"] = kTargetSimsPerCore;
 }
 BENCHMARK(BM_SelfPlaySearch)

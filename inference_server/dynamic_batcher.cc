@@ -66,9 +66,9 @@ void DynamicBatcher::Submit(std::vector<EncodedPosition> positions, Done done,
     absl::MutexLock l(&stats_mu_);
     ++stats_.refused_requests;
   }
-  done(absl::ResourceExhaustedError(absl::StrCat(
-           "inference queue full: ", queued, " positions wait (at most ",
-           options_.max_queued_positions, "); retry later")),
+  done(absl::ResourceExhaustedError(absl::StrCat("inference queue full: ", queued,
+                                                 " positions wait (at most ",
+                                                 options_.max_queued_positions, "); retry later")),
        {}, {}, 0);
 }
 

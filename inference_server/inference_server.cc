@@ -77,8 +77,8 @@ absl::StatusOr<std::unique_ptr<InferenceServer>> InferenceServer::Start(
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
       options.address, options.port, MakeServerCredentials(options.service.security),
-      server->service_.get(), zerofleet::v1::InferenceService::service_full_name(),
-      &server->port_, options.reflection);
+      server->service_.get(), zerofleet::v1::InferenceService::service_full_name(), &server->port_,
+      options.reflection);
   if (!grpc_server.ok()) {
     server->batcher_->Stop();
     return grpc_server.status();

@@ -24,8 +24,8 @@ class InferenceServiceImpl::Reactor final
     // Not ok: the client half-closed, cancelled or the connection broke. Unparseable: the
     // client and this server disagree on the protocol; what follows cannot be trusted either.
     grpc::Status end = grpc::Status::OK;
-    if (ok && !grpc::SerializationTraits<EvaluateRequest>::Deserialize(&read_buf_, &request_)
-                   .ok()) {
+    if (ok &&
+        !grpc::SerializationTraits<EvaluateRequest>::Deserialize(&read_buf_, &request_).ok()) {
       end = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                          absl::StrCat("message ", messages_ + 1,
                                       " on this stream is not an EvaluateRequest; the stream "
@@ -113,10 +113,10 @@ class InferenceServiceImpl::Reactor final
     const int64_t reserved =
         bad.ok() ? static_cast<int64_t>(req.count()) * (rules.size * rules.size * 2 + 4) + 64 : 0;
     if (bad.ok() && !service_->Reserve(reserved)) {
-      bad = absl::ResourceExhaustedError(absl::StrCat(
-          "the server holds ", service_->buffered_bytes_.load() >> 20,
-          " MiB of responses not yet read by their clients (limit ",
-          service_->options_.max_buffered_response_bytes >> 20, " MiB); retry later"));
+      bad = absl::ResourceExhaustedError(
+          absl::StrCat("the server holds ", service_->buffered_bytes_.load() >> 20,
+                       " MiB of responses not yet read by their clients (limit ",
+                       service_->options_.max_buffered_response_bytes >> 20, " MiB); retry later"));
     }
     if (!bad.ok()) {
       service_->rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -251,7 +251,7 @@ class InferenceServiceImpl::Reactor final
   grpc::ByteBuffer read_buf_;  // read target; touched only between StartRead and OnReadDone
   EvaluateRequest request_;    // read_buf_ parsed, in OnReadDone
   int64_t messages_ = 0;       // parsed so far (OnReadDone only)
-  std::atomic<int> refs_{1};  // gRPC's (dropped in OnDone) + one per request in the batcher
+  std::atomic<int> refs_{1};   // gRPC's (dropped in OnDone) + one per request in the batcher
   // Set once the client is gone; the batcher drops this stream's queued requests then.
   const std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   absl::Mutex mu_;
@@ -275,8 +275,8 @@ InferenceServiceImpl::InferenceServiceImpl(DynamicBatcher* batcher,
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* InferenceServiceImpl::Evaluate(
     grpc::CallbackServerContext* context) {
-  if (grpc::Status s = AuthorizeCall(*context, options_.security,
-                                     "/zerofleet.v1.InferenceService/Evaluate");
+  if (grpc::Status s =
+          AuthorizeCall(*context, options_.security, "/zerofleet.v1.InferenceService/Evaluate");
       !s.ok()) {
     return new FinishedBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>(std::move(s));
   }

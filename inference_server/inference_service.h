@@ -13,10 +13,11 @@
 // A rejected request gets a response with `error` set (INVALID_ARGUMENT for wrong rules, an
 // empty batch or malformed positions; RESOURCE_EXHAUSTED for more positions than the limit);
 // the stream and the server go on. RESOURCE_EXHAUSTED also answers a request when responses of
-// all streams not yet written to their clients hold max_buffered_response_bytes. A message that is not an EvaluateRequest at all ends the
-// stream with INVALID_ARGUMENT once the requests before it are answered (the method is
-// registered raw so the service, not gRPC, parses and can tell this from a half-close). Reading pauses while a stream has max_in_flight requests
-// unanswered, so a client that never reads cannot grow the server's memory.
+// all streams not yet written to their clients hold max_buffered_response_bytes. A message that is
+// not an EvaluateRequest at all ends the stream with INVALID_ARGUMENT once the requests before it
+// are answered (the method is registered raw so the service, not gRPC, parses and can tell this
+// from a half-close). Reading pauses while a stream has max_in_flight requests unanswered, so a
+// client that never reads cannot grow the server's memory.
 #ifndef ZEROFLEET_INFERENCE_SERVER_INFERENCE_SERVICE_H_
 #define ZEROFLEET_INFERENCE_SERVER_INFERENCE_SERVICE_H_
 
@@ -35,15 +36,15 @@ struct InferenceServiceOptions {
   // Responses computed or being computed but not yet written to their (slow or non-reading)
   // clients, all streams together; a request past it is answered RESOURCE_EXHAUSTED.
   int64_t max_buffered_response_bytes = int64_t{256} << 20;
-  int board_size = 0;                   // > 0: the only board size served
-  RpcSecurity security;                 // the token every stream must carry (if any)
+  int board_size = 0;    // > 0: the only board size served
+  RpcSecurity security;  // the token every stream must carry (if any)
 };
 
 struct InferenceServiceStats {
   int64_t streams = 0;       // opened since start
   int64_t open_streams = 0;  // open now (connected actors)
   int64_t requests = 0;
-  int64_t rejected = 0;  // requests answered with an error
+  int64_t rejected = 0;                 // requests answered with an error
   int64_t buffered_response_bytes = 0;  // reserved for responses not yet written
 };
 

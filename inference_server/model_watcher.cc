@@ -85,9 +85,9 @@ absl::Status ModelWatcher::WatchOnce(int64_t have_version) {
       bytes.clear();
       expected_index = 0;
       if (chunk.total_bytes() > kMaxModelBytes || chunk.total_chunks() == 0) {
-        problem = absl::DataLossError(absl::StrCat("model v", chunk.version(), ": ",
-                                                   chunk.total_bytes(), " bytes in ",
-                                                   chunk.total_chunks(), " chunks"));
+        problem =
+            absl::DataLossError(absl::StrCat("model v", chunk.version(), ": ", chunk.total_bytes(),
+                                             " bytes in ", chunk.total_chunks(), " chunks"));
         break;
       }
       bytes.reserve(chunk.total_bytes());
@@ -104,8 +104,8 @@ absl::Status ModelWatcher::WatchOnce(int64_t have_version) {
     // The last chunk: check and load the whole file.
     if (bytes.size() != first.total_bytes() || Sha256Hex(bytes) != first.sha256()) {
       ++stats_.rejected;
-      problem = absl::DataLossError(absl::StrCat("model v", first.version(),
-                                                 ": size or sha256 does not match; ignored"));
+      problem = absl::DataLossError(
+          absl::StrCat("model v", first.version(), ": size or sha256 does not match; ignored"));
       break;
     }
     absl::StatusOr<LoadedModel> model =

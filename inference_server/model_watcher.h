@@ -12,14 +12,14 @@
 #ifndef ZEROFLEET_INFERENCE_SERVER_MODEL_WATCHER_H_
 #define ZEROFLEET_INFERENCE_SERVER_MODEL_WATCHER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"

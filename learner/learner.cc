@@ -74,7 +74,8 @@ absl::StatusOr<std::unique_ptr<Learner>> Learner::Create(const LearnerOptions& o
   if (loaded.ok()) {
     if (absl::Status s = learner->Resume(*loaded); !s.ok()) return s;
   } else if (absl::IsNotFound(loaded.status())) {
-    absl::StatusOr<std::unique_ptr<Trainer>> trainer = Trainer::Create(options.net, options.trainer);
+    absl::StatusOr<std::unique_ptr<Trainer>> trainer =
+        Trainer::Create(options.net, options.trainer);
     if (!trainer.ok()) return trainer.status();
     learner->trainer_ = *std::move(trainer);
   } else {
@@ -124,9 +125,9 @@ absl::Status Learner::Resume(const LoadedCheckpoint& checkpoint) {
   }
   model_version_ = state.model_version;
   resumed_ = true;
-  resume_note_ = absl::StrCat("resumed from step ", trainer_->step(), " (model v",
-                              state.model_version, ", ", buffer_->games_added(), " games, ",
-                              buffer_->size(), " positions in buffer)");
+  resume_note_ =
+      absl::StrCat("resumed from step ", trainer_->step(), " (model v", state.model_version, ", ",
+                   buffer_->games_added(), " games, ", buffer_->size(), " positions in buffer)");
   return absl::OkStatus();
 }
 
@@ -137,13 +138,13 @@ absl::Status Learner::OpenStore() {
   GameStoreOptions store_options;
   store_options.dir = options_.run_dir + "/games";
   store_options.segment_bytes = options_.segment_bytes;
-  absl::StatusOr<std::unique_ptr<GameStore>> store = GameStore::Open(
-      store_options, [&](const StoredGame& game, int64_t index) -> absl::Status {
+  absl::StatusOr<std::unique_ptr<GameStore>> store =
+      GameStore::Open(store_options, [&](const StoredGame& game, int64_t index) -> absl::Status {
         if (index < seen) return absl::OkStatus();
         absl::StatusOr<GameRecord> record = ParseGameRecord(game.record);
         if (!record.ok()) {
-          return absl::DataLossError(absl::StrCat("stored game ", game.game_id, ": ",
-                                                  record.status().message()));
+          return absl::DataLossError(
+              absl::StrCat("stored game ", game.game_id, ": ", record.status().message()));
         }
         absl::StatusOr<int> added = buffer_->AddGame(*record);
         if (!added.ok()) {
@@ -156,9 +157,9 @@ absl::Status Learner::OpenStore() {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   if (store_->size() < seen) {
-    return absl::DataLossError(absl::StrCat(
-        store_options.dir, " holds ", store_->size(), " games but the checkpoint has seen ", seen,
-        "; the game store is missing files"));
+    return absl::DataLossError(absl::StrCat(store_options.dir, " holds ", store_->size(),
+                                            " games but the checkpoint has seen ", seen,
+                                            "; the game store is missing files"));
   }
   std::string note = absl::StrCat("game store: ", store_->size(), " games, ", replayed,
                                   " added to the buffer after the checkpoint");
@@ -183,8 +184,7 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
     if (absl::Status s = CheckFinishedGame(game.record); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("game ", game.game_id, ": ", s.message()));
     }
-    absl::StatusOr<std::vector<TrainingPosition>> positions =
-        ExtractTrainingPositions(game.record);
+    absl::StatusOr<std::vector<TrainingPosition>> positions = ExtractTrainingPositions(game.record);
     if (!positions.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("game ", game.game_id, ": ", positions.status().message()));
@@ -279,8 +279,8 @@ void Learner::CheckpointOrRetryLater() {
                              : SaveCheckpoint();
   if (s.ok()) {
     if (checkpoint_pending_) {
-      Log(absl::StrCat("checkpoint at step ", step, " written after ",
-                       checkpoint_failures_in_row_, " failed tries"));
+      Log(absl::StrCat("checkpoint at step ", step, " written after ", checkpoint_failures_in_row_,
+                       " failed tries"));
     }
     checkpoint_pending_ = false;
     checkpoint_failures_in_row_ = 0;

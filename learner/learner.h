@@ -53,8 +53,8 @@ namespace zf {
 
 struct LearnerOptions {
   std::string run_dir = "runs/default";
-  Rules rules;               // every submitted game must be played under these
-  NetConfig net;             // architecture of a fresh run (a resumed run keeps its own)
+  Rules rules;    // every submitted game must be played under these
+  NetConfig net;  // architecture of a fresh run (a resumed run keeps its own)
   TrainerOptions trainer;
   ReplayBufferOptions buffer;
   ReplayRatioOptions ratio;
@@ -62,7 +62,7 @@ struct LearnerOptions {
   int checkpoint_every_steps = 500;
   int log_every_steps = 10;  // metrics.jsonl rows
   int keep_checkpoints = 3;
-  uint64_t seed = 1;         // sampling rng of a fresh run
+  uint64_t seed = 1;  // sampling rng of a fresh run
   // Durable, idempotent game storage under <run_dir>/games (the distributed learner acks only
   // after it). The all-in-one trainer regenerates games cheaply and leaves it off.
   bool store_games = false;
@@ -106,11 +106,11 @@ struct LearnerStatus {
   int64_t games = 0;      // games ever added to the buffer (over the whole run)
   int64_t positions = 0;  // positions ever added
   int64_t buffer_size = 0;
-  int64_t games_stored = 0;     // with store_games
-  int64_t duplicate_games = 0;  // duplicates refused since start
+  int64_t games_stored = 0;         // with store_games
+  int64_t duplicate_games = 0;      // duplicates refused since start
   int64_t checkpoint_failures = 0;  // failed checkpoint writes since start (retried later)
   bool storage_ok = true;           // false while submitted games cannot be stored
-  StepStats last;               // the latest step (zeros before the first)
+  StepStats last;                   // the latest step (zeros before the first)
 };
 
 struct LearnerHooks {

@@ -32,14 +32,14 @@ void SetError(v1::SubmitGamesAck* ack, absl::StatusCode code, const std::string&
 LearnerServiceImpl::LearnerServiceImpl(Learner* learner, const LearnerServiceOptions& options)
     : learner_(learner), options_(options) {
   // Method 1 of the service (proto order) is SubmitGames.
-  MarkMethodStreamed(
-      1, new grpc::internal::BidiStreamingHandler<LearnerServiceImpl, grpc::ByteBuffer,
-                                                  grpc::ByteBuffer>(
-             [](LearnerServiceImpl* service, grpc::ServerContext* context,
-                grpc::ServerReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>* stream) {
-               return service->SubmitGamesRaw(context, stream);
-             },
-             this));
+  MarkMethodStreamed(1,
+                     new grpc::internal::BidiStreamingHandler<LearnerServiceImpl, grpc::ByteBuffer,
+                                                              grpc::ByteBuffer>(
+                         [](LearnerServiceImpl* service, grpc::ServerContext* context,
+                            grpc::ServerReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>* stream) {
+                           return service->SubmitGamesRaw(context, stream);
+                         },
+                         this));
 }
 
 grpc::Status LearnerServiceImpl::GetRunConfig(grpc::ServerContext* context,
@@ -122,7 +122,8 @@ grpc::Status LearnerServiceImpl::SubmitGamesRaw(
   for (int64_t n = 1; stream->Read(&bytes); ++n) {
     if (!grpc::SerializationTraits<v1::SubmitGamesRequest>::Deserialize(&bytes, &request).ok()) {
       status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            absl::StrCat("message ", n, " on this stream is not a "
+                            absl::StrCat("message ", n,
+                                         " on this stream is not a "
                                          "SubmitGamesRequest; the stream ends here (the requests "
                                          "before it were acked)"));
       break;

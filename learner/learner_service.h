@@ -39,7 +39,7 @@ struct LearnerServiceOptions {
   SelfPlayOptions selfplay;  // what GetRunConfig hands out (rules = the learner's)
   std::string run_id;
   int max_games_per_request = 256;
-  int chunk_bytes = 1 << 20;  // WatchModel chunk payload (under the 4 MiB message limit)
+  int chunk_bytes = 1 << 20;     // WatchModel chunk payload (under the 4 MiB message limit)
   int max_submit_streams = 256;  // open SubmitGames streams (one thread each)
   int max_watch_streams = 64;    // open WatchModel streams (one thread each)
   RpcSecurity security;

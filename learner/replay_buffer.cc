@@ -154,8 +154,8 @@ absl::StatusOr<TrainingBatch> ReplayBuffer::Sample(int batch_size, std::mt19937_
     absl::ReaderMutexLock lock(&mu_);
     const int64_t size = SizeLocked();
     if (size == 0) return absl::FailedPreconditionError("replay buffer is empty");
-    const int64_t window = std::max<int64_t>(
-        1, std::min(size, SamplingWindow(options_, total_added_)));
+    const int64_t window =
+        std::max<int64_t>(1, std::min(size, SamplingWindow(options_, total_added_)));
     const int64_t first = size - window;
     const int n = board_size_;
     const int points = n * n;

@@ -152,7 +152,8 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   };
   decorate_metrics_ = [&](JsonLine* row) {
     const TrainSnapshot s = snapshot();
-    row->Double("sims_per_second", s.sims_per_second).Double("evals_per_second", s.evals_per_second);
+    row->Double("sims_per_second", s.sims_per_second)
+        .Double("evals_per_second", s.evals_per_second);
   };
   absl::Status status;
   while (true) {
@@ -184,16 +185,16 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
       const TrainSnapshot s = snapshot();
       // Before the first step there are no losses to show: say what training waits for.
       const std::string training =
-          s.step > 0 ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g",
-                                       s.last.policy_loss, s.last.value_loss,
-                                       s.last.policy_entropy, s.last.lr)
-                     : absl::StrFormat("training starts at %d positions",
-                                       options_.ratio.min_positions);
+          s.step > 0
+              ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g",
+                                s.last.policy_loss, s.last.value_loss, s.last.policy_entropy,
+                                s.last.lr)
+              : absl::StrFormat("training starts at %d positions", options_.ratio.min_positions);
       std::string line = absl::StrFormat(
           "iter %d/%d games %d positions %d step %d | %s | sims/s %.0f evals/s %.0f batch %.0f "
           "| buffer %d | model v%d",
-          s.iteration, s.num_iterations, s.games, s.positions, s.step, training,
-          s.sims_per_second, s.evals_per_second, s.avg_batch, s.buffer_size, s.model_version);
+          s.iteration, s.num_iterations, s.games, s.positions, s.step, training, s.sims_per_second,
+          s.evals_per_second, s.avg_batch, s.buffer_size, s.model_version);
       if (options_.selfplay.resign.enabled()) {
         absl::StrAppendFormat(&line, " | resigned %d (false %d/%d, t %.3f)", s.resigned,
                               s.false_resigns, s.resign_checked, s.resign_threshold);
@@ -220,8 +221,8 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   if (callbacks.on_progress) callbacks.on_progress(snapshot());
   absl::Status saved = learner_->SaveCheckpoint();
   if (saved.ok()) {
-    log(absl::StrCat("checkpoint at step ", trainer().step(), ", model v", model_version(),
-                     " -> ", model_path()));
+    log(absl::StrCat("checkpoint at step ", trainer().step(), ", model v", model_version(), " -> ",
+                     model_path()));
   }
   if (absl::Status st = learner_->Sync(); !st.ok() && saved.ok()) saved = st;
   decorate_metrics_ = nullptr;

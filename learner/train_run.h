@@ -40,7 +40,7 @@ struct TrainRunOptions {
   int64_t num_iterations = 2000;  // the run ends after num_iterations * games_per_iteration games
   int publish_every_steps = 20;   // new weights reach self-play this often
   int checkpoint_every_steps = 500;
-  int log_every_steps = 10;       // metrics.jsonl rows
+  int log_every_steps = 10;  // metrics.jsonl rows
   int keep_checkpoints = 3;
   // Keep the newest model's file in memory (Learner::published_model), e.g. for rating.
   bool export_models = false;

@@ -37,7 +37,8 @@ EncodedPosition TransformEncoded(const EncodedPosition& pos, int symmetry) {
     if (pos.IsOwn(p)) out.own[q >> 6] |= uint64_t{1} << (q & 63);
     if (pos.IsOpp(p)) out.opp[q >> 6] |= uint64_t{1} << (q & 63);
   }
-  if (pos.last_move >= 0) out.last_move = static_cast<int16_t>(TransformPoint(pos.last_move, symmetry, pos.size));
+  if (pos.last_move >= 0)
+    out.last_move = static_cast<int16_t>(TransformPoint(pos.last_move, symmetry, pos.size));
   return out;
 }
 

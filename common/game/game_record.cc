@@ -80,11 +80,14 @@ absl::StatusOr<GameRecord> ParseGameRecord(absl::string_view payload) {
       return Corrupt(absl::StrCat("move ", i + 1, " truncated"));
     }
     m.full_search = flags & 1;
-    if (n_visits > rec.rules.num_points()) return Corrupt(absl::StrCat("move ", i + 1, ": bad visit list"));
+    if (n_visits > rec.rules.num_points())
+      return Corrupt(absl::StrCat("move ", i + 1, ": bad visit list"));
     m.visits.resize(n_visits);
     for (auto& [point, visits] : m.visits) {
-      if (!r.I16(&point) || !r.U32(&visits)) return Corrupt(absl::StrCat("move ", i + 1, " truncated"));
-      if (!replay.IsLegal(point)) return Corrupt(absl::StrCat("move ", i + 1, ": visit to an illegal point"));
+      if (!r.I16(&point) || !r.U32(&visits))
+        return Corrupt(absl::StrCat("move ", i + 1, " truncated"));
+      if (!replay.IsLegal(point))
+        return Corrupt(absl::StrCat("move ", i + 1, ": visit to an illegal point"));
     }
     if (absl::Status s = replay.Play(m.move); !s.ok()) {
       return Corrupt(absl::StrCat("move ", i + 1, ": ", s.message()));
@@ -118,8 +121,8 @@ absl::Status CheckFinishedGame(const GameRecord& record) {
     return absl::OkStatus();
   }
   if (!record.resigned) {
-    return bad(absl::StrCat("result ", ResultName(record.result), " after ",
-                            record.moves.size(), " moves, but no five and no resignation"));
+    return bad(absl::StrCat("result ", ResultName(record.result), " after ", record.moves.size(),
+                            " moves, but no five and no resignation"));
   }
   const Outcome mover_wins =
       state.to_move() == Player::kBlack ? Outcome::kWhiteWin : Outcome::kBlackWin;
@@ -142,7 +145,8 @@ absl::StatusOr<absl::string_view> ReadFrame(absl::string_view data, size_t* pos)
   uint32_t len, crc;
   absl::string_view payload;
   if (!r.U32(&len) || !r.U32(&crc)) return absl::DataLossError("truncated frame header");
-  if (len > kMaxFrameBytes) return absl::DataLossError(absl::StrCat("frame length ", len, " too large"));
+  if (len > kMaxFrameBytes)
+    return absl::DataLossError(absl::StrCat("frame length ", len, " too large"));
   if (!r.Bytes(len, &payload)) return absl::DataLossError("truncated frame");
   if (Crc32(payload) != crc) return absl::DataLossError("checksum mismatch");
   *pos += 8 + len;
@@ -174,7 +178,8 @@ absl::StatusOr<std::vector<GameRecord>> ReadGameRecords(const std::string& path)
   uint32_t version;
   header.U32(&version);
   if (version != kVersion) {
-    return fail(absl::StrCat("unsupported version ", version, " (this build reads ", kVersion, ")"));
+    return fail(
+        absl::StrCat("unsupported version ", version, " (this build reads ", kVersion, ")"));
   }
   std::vector<GameRecord> records;
   size_t pos = 8;
@@ -184,7 +189,8 @@ absl::StatusOr<std::vector<GameRecord>> ReadGameRecords(const std::string& path)
       return fail(absl::StrCat("record ", records.size() + 1, ": ", payload.status().message()));
     }
     absl::StatusOr<GameRecord> rec = ParseGameRecord(*payload);
-    if (!rec.ok()) return fail(absl::StrCat("record ", records.size() + 1, ": ", rec.status().message()));
+    if (!rec.ok())
+      return fail(absl::StrCat("record ", records.size() + 1, ": ", rec.status().message()));
     records.push_back(*std::move(rec));
   }
   return records;

@@ -28,8 +28,8 @@ absl::Status GameState::Play(int point) {
         absl::StrCat("move ", point, " is off the ", size(), "x", size(), " board"));
   }
   if (cells_[point] != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("point (", point % size(), ",",
-                                                   point / size(), ") is occupied"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("point (", point % size(), ",", point / size(), ") is occupied"));
   }
   PlayUnchecked(point);
   return absl::OkStatus();

@@ -50,7 +50,8 @@ std::string FormatMoveList(absl::Span<const int16_t> moves, int size) {
 
 absl::StatusOr<std::vector<int16_t>> ParseMoveList(absl::string_view text, int size) {
   std::vector<int16_t> moves;
-  for (absl::string_view token : absl::StrSplit(text, absl::ByAnyChar(" \t\r\n;"), absl::SkipEmpty())) {
+  for (absl::string_view token :
+       absl::StrSplit(text, absl::ByAnyChar(" \t\r\n;"), absl::SkipEmpty())) {
     absl::StatusOr<int> m = ParseMove(token, size);
     if (!m.ok()) return m.status();
     moves.push_back(static_cast<int16_t>(*m));

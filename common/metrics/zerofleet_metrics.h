@@ -132,12 +132,12 @@ class RatingMetricSet {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Gauge>& elo_;        // zerofleet_rating_elo
-  prometheus::Family<prometheus::Gauge>& elo_low_;    // zerofleet_rating_elo_low
-  prometheus::Family<prometheus::Gauge>& elo_high_;   // zerofleet_rating_elo_high
-  prometheus::Family<prometheus::Gauge>& version_;    // zerofleet_rating_model_version
-  prometheus::Counter& games_;                        // zerofleet_rating_games_total
-  prometheus::Counter& cpu_seconds_;                  // zerofleet_rating_cpu_seconds_total
+  prometheus::Family<prometheus::Gauge>& elo_;       // zerofleet_rating_elo
+  prometheus::Family<prometheus::Gauge>& elo_low_;   // zerofleet_rating_elo_low
+  prometheus::Family<prometheus::Gauge>& elo_high_;  // zerofleet_rating_elo_high
+  prometheus::Family<prometheus::Gauge>& version_;   // zerofleet_rating_model_version
+  prometheus::Counter& games_;                       // zerofleet_rating_games_total
+  prometheus::Counter& cpu_seconds_;                 // zerofleet_rating_cpu_seconds_total
 };
 
 }  // namespace zf

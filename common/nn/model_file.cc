@@ -112,9 +112,9 @@ uint64_t StoredFloats(const NetConfig& c) {
   const uint64_t bn = 4 * ch;  // weight, bias, running mean and variance
   uint64_t n = 9 * kInputPlanes * ch + bn;
   n += static_cast<uint64_t>(c.blocks) * 2 * (9 * ch * ch + bn);
-  n += ch * ch + bn + ch + 1;                // policy head
-  n += ch * vc + 4 * vc;                     // value conv
-  n += 2 * vc * vh + vh + vh + 1;            // value FCs
+  n += ch * ch + bn + ch + 1;      // policy head
+  n += ch * vc + 4 * vc;           // value conv
+  n += 2 * vc * vh + vh + vh + 1;  // value FCs
   return n;
 }
 
@@ -131,9 +131,9 @@ absl::Status CheckSizes(uint64_t file_bytes, uint64_t weights_size, const NetCon
                                             kHeaderSize, " + ", weights_size, " + ", kCrcSize));
   }
   if (ValidateNetConfig(c).ok() && StoredFloats(c) * 4 > 2 * weights_size) {
-    return absl::DataLossError(absl::StrCat(
-        "the header's ", c.blocks, "x", c.channels, " net needs ", StoredFloats(c) * 4,
-        " bytes of weights, the file holds ", weights_size));
+    return absl::DataLossError(absl::StrCat("the header's ", c.blocks, "x", c.channels,
+                                            " net needs ", StoredFloats(c) * 4,
+                                            " bytes of weights, the file holds ", weights_size));
   }
   return absl::OkStatus();
 }
@@ -193,10 +193,9 @@ absl::StatusOr<std::string> ReadModelFile(const std::string& path) {
   } else {
     bytes.resize(std::min<size_t>(kHeaderSize, static_cast<size_t>(st.st_size)));
     ssize_t n = pread(fd, bytes.data(), bytes.size(), 0);
-    absl::StatusOr<Header> header =
-        n == static_cast<ssize_t>(bytes.size())
-            ? ReadHeader(bytes, static_cast<uint64_t>(st.st_size))
-            : absl::StatusOr<Header>(ErrnoError("read", path));
+    absl::StatusOr<Header> header = n == static_cast<ssize_t>(bytes.size())
+                                        ? ReadHeader(bytes, static_cast<uint64_t>(st.st_size))
+                                        : absl::StatusOr<Header>(ErrnoError("read", path));
     if (!header.ok()) {
       status = header.status().code() == absl::StatusCode::kDataLoss
                    ? Prefixed(path, header.status())

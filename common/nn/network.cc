@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
@@ -123,8 +123,9 @@ absl::StatusOr<NetConfig> NetConfigFromPreset(absl::string_view name) {
     if (absl::Status s = ValidateNetConfig(config); !s.ok()) return s;
     return config;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown net preset '", name, "'; valid: ",
-                                                 absl::StrJoin(names, ", "), " or BLOCKSxCHANNELS"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown net preset '", name,
+                                                 "'; valid: ", absl::StrJoin(names, ", "),
+                                                 " or BLOCKSxCHANNELS"));
 }
 
 absl::Status ValidateNetConfig(const NetConfig& config) {

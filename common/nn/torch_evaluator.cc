@@ -130,8 +130,8 @@ absl::Status TorchEvaluator::Evaluate(absl::Span<const EncodedPosition> batch,
 }
 
 absl::Status TorchEvaluator::EvaluateVersioned(absl::Span<const EncodedPosition> batch,
-                                               absl::Span<float> policy,
-                                               absl::Span<float> value, int64_t* version) {
+                                               absl::Span<float> policy, absl::Span<float> value,
+                                               int64_t* version) {
   const std::shared_ptr<Model> model = Current();  // kept alive through a concurrent SetModel
   *version = model->version;
   if (absl::Status s = CheckEvaluateArgs(batch, policy, value); !s.ok()) return s;

@@ -47,9 +47,8 @@ class TorchEvaluator : public Evaluator {
   absl::Status Evaluate(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
                         absl::Span<float> value) override;
   // Evaluate, naming the version that computed it (a SetModel mid-call does not change it).
-  absl::Status EvaluateVersioned(absl::Span<const EncodedPosition> batch,
-                                 absl::Span<float> policy, absl::Span<float> value,
-                                 int64_t* version) override;
+  absl::Status EvaluateVersioned(absl::Span<const EncodedPosition> batch, absl::Span<float> policy,
+                                 absl::Span<float> value, int64_t* version) override;
 
   // Swaps to a deep copy of `net` (not being trained during this call); calls in flight
   // finish on the old model. Evaluate never waits for the copy. If preparing the

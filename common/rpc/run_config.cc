@@ -11,7 +11,7 @@ void FillRunConfig(const SelfPlayOptions& options, zerofleet::v1::RunConfig* con
   rules->set_board_size(options.rules.size);
   rules->set_win_length(options.rules.win_length);
   rules->set_rule(options.rules.rule == Rule::kStandard ? zerofleet::v1::RULE_STANDARD
-                                                         : zerofleet::v1::RULE_FREESTYLE);
+                                                        : zerofleet::v1::RULE_FREESTYLE);
   const SearchOptions& s = options.search;
   zerofleet::v1::SearchConfig* search = config->mutable_search();
   search->set_simulations(s.simulations);

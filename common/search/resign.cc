@@ -16,12 +16,12 @@ absl::Status ValidateResignOptions(const ResignOptions& o) {
         absl::StrCat("resign_consecutive = ", o.consecutive, " out of range: 1..100"));
   }
   if (!(o.no_resign_fraction >= 0 && o.no_resign_fraction <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "no_resign_fraction = ", o.no_resign_fraction, " out of range: 0..1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no_resign_fraction = ", o.no_resign_fraction, " out of range: 0..1"));
   }
   if (!(o.target_false_rate > 0 && o.target_false_rate < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "resign_false_rate = ", o.target_false_rate, " out of range: 0..1 (both excluded)"));
+    return absl::InvalidArgumentError(absl::StrCat("resign_false_rate = ", o.target_false_rate,
+                                                   " out of range: 0..1 (both excluded)"));
   }
   return absl::OkStatus();
 }

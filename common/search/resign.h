@@ -44,8 +44,8 @@ class ResignControl {
   // A played-out (no-resign) game in which `would_have_resigned` hit the threshold ended with
   // `outcome`; false if that side did not lose. Adjusts the threshold every kWindow reports.
   void ReportPlayedOut(Player would_have_resigned, Outcome outcome);
-  int64_t checked() const;       // played-out games where a side would have resigned
-  int64_t false_resigns() const; // ... and did not lose
+  int64_t checked() const;        // played-out games where a side would have resigned
+  int64_t false_resigns() const;  // ... and did not lose
 
   static constexpr int kWindow = 20;
 
@@ -66,8 +66,8 @@ class ResignTracker {
   void Reset(bool no_resign);
   // Before `mover` plays a move searched with `full_search`, whose root value is
   // `root_value`: true if it resigns now.
-  bool ShouldResign(const ResignControl& control, int consecutive, Player mover,
-                    bool full_search, float root_value);
+  bool ShouldResign(const ResignControl& control, int consecutive, Player mover, bool full_search,
+                    float root_value);
   // At the end of a played-out game: reports a would-be resignation, if any.
   void Finish(ResignControl* control, Outcome outcome) const;
 

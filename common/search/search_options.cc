@@ -8,12 +8,14 @@ absl::Status ValidateSearchOptions(const SearchOptions& o) {
   auto bad = [](absl::string_view name, auto value, absl::string_view range) {
     return absl::InvalidArgumentError(absl::StrCat(name, " = ", value, " out of range: ", range));
   };
-  if (o.simulations < 1 || o.simulations > 1000000) return bad("simulations", o.simulations, "1..1000000");
+  if (o.simulations < 1 || o.simulations > 1000000)
+    return bad("simulations", o.simulations, "1..1000000");
   if (o.leaves_per_game < 1 || o.leaves_per_game > 64) {
     return bad("leaves_per_game", o.leaves_per_game, "1..64");
   }
   if (!(o.c_puct > 0 && o.c_puct <= 100)) return bad("c_puct", o.c_puct, "(0, 100]");
-  if (!(o.fpu_reduction >= 0 && o.fpu_reduction <= 2)) return bad("fpu_reduction", o.fpu_reduction, "0..2");
+  if (!(o.fpu_reduction >= 0 && o.fpu_reduction <= 2))
+    return bad("fpu_reduction", o.fpu_reduction, "0..2");
   if (!(o.root_fpu_reduction >= 0 && o.root_fpu_reduction <= 2)) {
     return bad("root_fpu_reduction", o.root_fpu_reduction, "0..2");
   }
@@ -23,7 +25,8 @@ absl::Status ValidateSearchOptions(const SearchOptions& o) {
   if (!(o.dirichlet_alpha >= 0 && o.dirichlet_alpha <= 100)) {
     return bad("dirichlet_alpha", o.dirichlet_alpha, "0..100 (0 = 10 / legal moves)");
   }
-  if (!(o.temperature >= 0 && o.temperature <= 10)) return bad("temperature", o.temperature, "0..10");
+  if (!(o.temperature >= 0 && o.temperature <= 10))
+    return bad("temperature", o.temperature, "0..10");
   if (!(o.final_temperature >= 0 && o.final_temperature <= 10)) {
     return bad("final_temperature", o.final_temperature, "0..10");
   }

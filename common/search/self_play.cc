@@ -22,8 +22,8 @@ struct Slot {
   ResignTracker resign;
   bool active = false;
   bool full_search = true;
-  int budget = 0;        // playouts for this move
-  int started = 0;       // playouts started for this move
+  int budget = 0;   // playouts for this move
+  int started = 0;  // playouts started for this move
   std::vector<SearchTree::Leaf> leaves;
 };
 
@@ -32,8 +32,13 @@ class Driver {
   Driver(const SelfPlayOptions& options, int games, uint64_t seed, Evaluator* evaluator,
          const GameSink& sink, SelfPlayStats* stats, std::atomic<int64_t>* games_started,
          ResignControl* resign)
-      : options_(options), evaluator_(evaluator), sink_(sink), stats_(stats),
-        games_started_(games_started), resign_(resign), points_(options.rules.num_points()) {
+      : options_(options),
+        evaluator_(evaluator),
+        sink_(sink),
+        stats_(stats),
+        games_started_(games_started),
+        resign_(resign),
+        points_(options.rules.num_points()) {
     for (int i = 0; i < games; ++i) {
       slots_.push_back(std::make_unique<Slot>(options.search, SplitMix64(seed + i)));
       slots_.back()->leaves.resize(options.search.leaves_per_game);
@@ -70,7 +75,8 @@ class Driver {
       }
       // 2. One evaluator call for the whole batch.
       if (!batch_.empty()) {
-        absl::Status st = evaluator_->Evaluate(batch_, absl::MakeSpan(policy_), absl::MakeSpan(value_));
+        absl::Status st =
+            evaluator_->Evaluate(batch_, absl::MakeSpan(policy_), absl::MakeSpan(value_));
         if (!st.ok()) return st;
         stats_->evaluations.fetch_add(batch_.size(), std::memory_order_relaxed);
         stats_->batches.fetch_add(1, std::memory_order_relaxed);
@@ -116,15 +122,15 @@ class Driver {
     slot.record.rules = options_.rules;
     slot.tree.Reset(GameState(options_.rules));
     const ResignOptions& r = options_.resign;
-    slot.resign.Reset(r.enabled() && std::uniform_real_distribution<float>(0, 1)(slot.rng) <
-                                         r.no_resign_fraction);
+    slot.resign.Reset(r.enabled() &&
+                      std::uniform_real_distribution<float>(0, 1)(slot.rng) < r.no_resign_fraction);
     StartMove(slot);
   }
 
   void StartMove(Slot& slot) {
     const SearchOptions& o = options_.search;
-    slot.full_search = !(o.fast_move_fraction > 0 &&
-                         std::uniform_real_distribution<float>(0, 1)(slot.rng) < o.fast_move_fraction);
+    slot.full_search = !(o.fast_move_fraction > 0 && std::uniform_real_distribution<float>(
+                                                         0, 1)(slot.rng) < o.fast_move_fraction);
     slot.budget = slot.full_search ? o.simulations : o.EffectiveFastSimulations();
     slot.started = 0;
     if (slot.full_search && o.root_noise) slot.tree.AddRootNoise();
@@ -140,8 +146,7 @@ class Driver {
     m.root_value = slot.tree.RootValue();
     if (options_.resign.enabled() &&
         slot.resign.ShouldResign(*resign_, options_.resign.consecutive,
-                                 slot.tree.root_state().to_move(), m.full_search,
-                                 m.root_value)) {
+                                 slot.tree.root_state().to_move(), m.full_search, m.root_value)) {
       Resign(slot);
       return;
     }
@@ -204,7 +209,8 @@ absl::Status ValidateSelfPlayOptions(const SelfPlayOptions& o) {
         absl::StrCat("parallel_games = ", o.parallel_games, " out of range: 1..65536"));
   }
   if (o.threads < 1 || o.threads > 256) {
-    return absl::InvalidArgumentError(absl::StrCat("threads = ", o.threads, " out of range: 1..256"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads = ", o.threads, " out of range: 1..256"));
   }
   if (absl::Status s = ValidateResignOptions(o.resign); !s.ok()) return s;
   if (o.max_games < -1) {
@@ -213,9 +219,8 @@ absl::Status ValidateSelfPlayOptions(const SelfPlayOptions& o) {
   return absl::OkStatus();
 }
 
-absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator,
-                         const GameSink& sink, SelfPlayStats* stats,
-                         const std::atomic<bool>* stop) {
+absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator, const GameSink& sink,
+                         SelfPlayStats* stats, const std::atomic<bool>* stop) {
   if (absl::Status s = ValidateSelfPlayOptions(options); !s.ok()) return s;
   std::atomic<int64_t> games_started{0};
   ResignControl resign(options.resign);

@@ -30,9 +30,9 @@ struct SelfPlayOptions {
   SearchOptions search;
   int parallel_games = 64;  // games in flight, over all threads
   int threads = 1;
-  int64_t max_games = -1;   // stop after this many games; -1 = until stopped
+  int64_t max_games = -1;  // stop after this many games; -1 = until stopped
   uint64_t seed = 1;
-  ResignOptions resign;     // off unless resign.threshold > 0
+  ResignOptions resign;  // off unless resign.threshold > 0
 };
 
 absl::Status ValidateSelfPlayOptions(const SelfPlayOptions& options);
@@ -57,9 +57,8 @@ using GameSink = std::function<void(GameRecord&&)>;
 
 // Plays games until max_games are finished, `stop` becomes true, or the evaluator fails.
 // With a stop, unfinished games are dropped. Blocks the caller.
-absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator,
-                         const GameSink& sink, SelfPlayStats* stats,
-                         const std::atomic<bool>* stop = nullptr);
+absl::Status RunSelfPlay(const SelfPlayOptions& options, Evaluator* evaluator, const GameSink& sink,
+                         SelfPlayStats* stats, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace zf
 

@@ -21,7 +21,8 @@ std::vector<std::string> ParseCommandLineAcceptingDashes(int argc, char** argv) 
   for (int i = 0; i < argc; ++i) normalised.push_back(NormaliseFlagName(argv[i]));
   std::vector<char*> args;
   for (std::string& a : normalised) args.push_back(a.data());
-  const std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   return std::vector<std::string>(rest.begin(), rest.end());
 }
 

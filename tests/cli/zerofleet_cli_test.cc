@@ -1,7 +1,6 @@
 // The `zerofleet` binary as a user meets it: help, bad flags, and a real self-play run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -18,7 +17,8 @@ using ::testing::HasSubstr;
 using ::zf::testing::RunBinary;
 
 int CountLines(const std::string& s) {
-  return static_cast<int>(std::vector<std::string>(absl::StrSplit(s, '\n', absl::SkipEmpty())).size());
+  return static_cast<int>(
+      std::vector<std::string>(absl::StrSplit(s, '\n', absl::SkipEmpty())).size());
 }
 
 TEST(ZerofleetCli, HelpListsCommandsAndFlags) {
@@ -114,8 +114,10 @@ TEST(ZerofleetCli, SelfPlayPrintsAGameAndWritesRecords) {
   const ::zf::testing::ScopedTempDir dir("zf_cli_selfplay_");
   ASSERT_FALSE(dir.path().empty());
   const std::string path = dir.Path("games.zfgr");
-  auto r = RunBinary("zerofleet", "selfplay --games 3 --parallel-games 3 --board-size 7 "
-                                  "--win-length 4 --sims 50 --out " + path);
+  auto r = RunBinary("zerofleet",
+                     "selfplay --games 3 --parallel-games 3 --board-size 7 "
+                     "--win-length 4 --sims 50 --out " +
+                         path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("result:"));
   EXPECT_THAT(r.out, HasSubstr("3 games (7x7 k=4 freestyle)"));
@@ -146,10 +148,25 @@ namespace {
 void StopMidTrainingAndResume(const std::vector<int>& signals) {
   const ::zf::testing::ScopedTempDir dir("zf_cli_train_");
   ASSERT_FALSE(dir.path().empty());
-  const std::vector<std::string> flags = {
-      "train", "--preset", "cpu", "--board-size", "5", "--win-length", "4", "--sims", "16",
-      "--parallel-games", "8", "--games-per-iter", "8", "--min-positions", "32",
-      "--batch-size", "16", "--run-dir", dir.Path("run")};
+  const std::vector<std::string> flags = {"train",
+                                          "--preset",
+                                          "cpu",
+                                          "--board-size",
+                                          "5",
+                                          "--win-length",
+                                          "4",
+                                          "--sims",
+                                          "16",
+                                          "--parallel-games",
+                                          "8",
+                                          "--games-per-iter",
+                                          "8",
+                                          "--min-positions",
+                                          "32",
+                                          "--batch-size",
+                                          "16",
+                                          "--run-dir",
+                                          dir.Path("run")};
   std::vector<std::string> forever = {::zf::testing::BinDir() + "/zerofleet"};
   forever.insert(forever.end(), flags.begin(), flags.end());
   forever.insert(forever.end(), {"--num-iterations", "100000"});
@@ -159,8 +176,7 @@ void StopMidTrainingAndResume(const std::vector<int>& signals) {
         ChildProcess::Start(forever, dir.Path("out"), dir.Path("err"));
     ASSERT_NE(train, nullptr);
     // Signal only once it is training (a loaded machine can take seconds to start).
-    ASSERT_TRUE(train->WaitForOutput(ChildProcess::Stream::kStderr, "iter 1/",
-                                     absl::Seconds(120)))
+    ASSERT_TRUE(train->WaitForOutput(ChildProcess::Stream::kStderr, "iter 1/", absl::Seconds(120)))
         << "training never started";
     for (size_t i = 0; i < signals.size(); ++i) {
       // 100 ms apart: two deliveries for sure (back to back, they may coalesce into one).
@@ -188,9 +204,10 @@ TEST(ZerofleetTrain, DuplicatedSigintStillStopsWithACheckpoint) {
 }
 
 TEST(ZerofleetTrain, BadTrainFlagsFailWithOneLine) {
-  for (const std::string& args : {std::string("train --net huge"), std::string("train --preset tpu"),
-                                  std::string("train --device quantum"),
-                                  std::string("train --games-per-iter 0 --run-dir /tmp/x")}) {
+  for (const std::string& args :
+       {std::string("train --net huge"), std::string("train --preset tpu"),
+        std::string("train --device quantum"),
+        std::string("train --games-per-iter 0 --run-dir /tmp/x")}) {
     auto r = RunBinary("zerofleet", args);
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_EQ(CountLines(r.err), 1) << args << ": " << r.err;

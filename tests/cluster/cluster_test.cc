@@ -77,11 +77,31 @@ class ClusterTest : public ::testing::Test {
   }
 
   std::unique_ptr<ChildProcess> StartLearner(int run, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {
-        BinDir() + "/zerofleet-learner", "--run-dir", dir_.Path("run"), "--port",
-        absl::StrCat(learner_port_), "--preset", "cpu", "--board-size", "7", "--win-length", "4",
-        "--sims", "16", "--parallel-games", "8", "--min-positions", "100", "--batch-size", "32",
-        "--publish-every", "4", "--checkpoint-every", "20", "--device", "cpu"};
+    std::vector<std::string> argv = {BinDir() + "/zerofleet-learner",
+                                     "--run-dir",
+                                     dir_.Path("run"),
+                                     "--port",
+                                     absl::StrCat(learner_port_),
+                                     "--preset",
+                                     "cpu",
+                                     "--board-size",
+                                     "7",
+                                     "--win-length",
+                                     "4",
+                                     "--sims",
+                                     "16",
+                                     "--parallel-games",
+                                     "8",
+                                     "--min-positions",
+                                     "100",
+                                     "--batch-size",
+                                     "32",
+                                     "--publish-every",
+                                     "4",
+                                     "--checkpoint-every",
+                                     "20",
+                                     "--device",
+                                     "cpu"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, dir_.Path(absl::StrCat("learner", run, ".log")),
                                      dir_.Path(absl::StrCat("learner", run, ".log")));
@@ -90,10 +110,19 @@ class ClusterTest : public ::testing::Test {
     return child;
   }
   std::unique_ptr<ChildProcess> StartInference(int run, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {
-        BinDir() + "/zerofleet-inference-server", "--port", absl::StrCat(inference_port_),
-        "--learner", absl::StrCat("127.0.0.1:", learner_port_), "--net", "tiny", "--device",
-        "cpu", "--board-size", "7", "--max-queue-delay-us", "300"};
+    std::vector<std::string> argv = {BinDir() + "/zerofleet-inference-server",
+                                     "--port",
+                                     absl::StrCat(inference_port_),
+                                     "--learner",
+                                     absl::StrCat("127.0.0.1:", learner_port_),
+                                     "--net",
+                                     "tiny",
+                                     "--device",
+                                     "cpu",
+                                     "--board-size",
+                                     "7",
+                                     "--max-queue-delay-us",
+                                     "300"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, dir_.Path(absl::StrCat("inference", run, ".log")),
                                      dir_.Path(absl::StrCat("inference", run, ".log")));
@@ -103,10 +132,19 @@ class ClusterTest : public ::testing::Test {
   }
   std::unique_ptr<ChildProcess> StartActor(const std::string& id, int metrics_port,
                                            std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {
-        BinDir() + "/zerofleet-actor", "--learner", absl::StrCat("127.0.0.1:", learner_port_),
-        "--inference", absl::StrCat("127.0.0.1:", inference_port_), "--actor-id", id,
-        "--metrics-port", absl::StrCat(metrics_port), "--threads", "2", "--parallel-games", "8"};
+    std::vector<std::string> argv = {BinDir() + "/zerofleet-actor",
+                                     "--learner",
+                                     absl::StrCat("127.0.0.1:", learner_port_),
+                                     "--inference",
+                                     absl::StrCat("127.0.0.1:", inference_port_),
+                                     "--actor-id",
+                                     id,
+                                     "--metrics-port",
+                                     absl::StrCat(metrics_port),
+                                     "--threads",
+                                     "2",
+                                     "--parallel-games",
+                                     "8"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, dir_.Path(id + ".log"), dir_.Path(id + ".log"));
     EXPECT_TRUE(child->WaitForOutput(Stream::kStdout, "metrics:", absl::Seconds(60)))

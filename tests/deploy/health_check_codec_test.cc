@@ -3,8 +3,8 @@
 // rejected.
 #include <string>
 
-#include "gtest/gtest.h"
 #include "common/rpc/health_check.h"
+#include "gtest/gtest.h"
 
 namespace zf {
 namespace {

@@ -168,7 +168,9 @@ TEST_F(LearnerServiceTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
   // 5-byte string with 2 bytes behind it), then a valid one that must not be read.
   v1::SubmitGamesRequest good;
   *good.add_games() = Game(SmallGames(1)[0], "raw-1");
-  const std::string garbage = "\x0a\x05" "ab";
+  const std::string garbage =
+      "\x0a\x05"
+      "ab";
   v1::SubmitGamesRequest probe;
   ASSERT_FALSE(probe.ParseFromString(garbage));
   v1::SubmitGamesRequest after;
@@ -192,8 +194,7 @@ TEST_F(LearnerServiceTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
   while (stream->Read(&in)) ++acks;
   const grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-  EXPECT_NE(status.error_message().find("message 2"), std::string::npos)
-      << status.error_message();
+  EXPECT_NE(status.error_message().find("message 2"), std::string::npos) << status.error_message();
   EXPECT_EQ(acks, 1);  // the request before it; nothing after it
   EXPECT_EQ(learner_->status().games_stored, 1);
 }

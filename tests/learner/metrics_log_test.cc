@@ -1,6 +1,5 @@
 #include "learner/metrics_log.h"
 
-
 #include <cmath>
 
 #include "absl/strings/str_split.h"

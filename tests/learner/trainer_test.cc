@@ -273,7 +273,8 @@ TEST(TrainerTest, ExportModelAveragesTheWeightsWhenAsked) {
   auto trainer = Trainer::Create(Tiny(), options);
   ASSERT_TRUE(trainer.ok());
   std::vector<torch::Tensor> before;
-  for (const torch::Tensor& p : (*trainer)->net()->parameters()) before.push_back(p.detach().clone());
+  for (const torch::Tensor& p : (*trainer)->net()->parameters())
+    before.push_back(p.detach().clone());
   ASSERT_TRUE((*trainer)->Step(FixedBatch(8)).ok());
   absl::StatusOr<std::string> bytes = (*trainer)->ExportModel(1);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
@@ -293,7 +294,8 @@ TEST(TrainerTest, ExportModelAveragesTheWeightsWhenAsked) {
   const std::vector<torch::Tensor> buffers = (*trainer)->net()->buffers();
   const std::vector<torch::Tensor> exported_buffers = model->net->buffers();
   ASSERT_EQ(buffers.size(), exported_buffers.size());
-  for (size_t i = 0; i < buffers.size(); ++i) EXPECT_TRUE(torch::equal(buffers[i], exported_buffers[i]));
+  for (size_t i = 0; i < buffers.size(); ++i)
+    EXPECT_TRUE(torch::equal(buffers[i], exported_buffers[i]));
 }
 
 TEST(TrainerTest, StartsFromGivenWeights) {

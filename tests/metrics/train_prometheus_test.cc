@@ -135,8 +135,8 @@ std::unique_ptr<ChildProcess> StartPrometheus(const std::string& dir, const std:
   for (int t : targets) absl::StrAppend(&list, list.empty() ? "" : ", ", "'127.0.0.1:", t, "'");
   std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
       "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "scrape_configs:\n  - job_name: ", job, "\n    static_configs:\n      - targets: [", list,
-      "]\n");
+      "scrape_configs:\n  - job_name: ",
+      job, "\n    static_configs:\n      - targets: [", list, "]\n");
   return ChildProcess::Start(
       {kPrometheus, "--config.file=" + dir + "/prometheus.yml",
        "--storage.tsdb.path=" + dir + "/tsdb",

@@ -279,7 +279,7 @@ TEST(DynamicBatcherTest, QueueIsBoundedAcrossAllRequests) {
   batcher.Submit({PositionWithStones(9, 1), PositionWithStones(9, 2)}, Record(&a));
   batcher.Submit({PositionWithStones(9, 3), PositionWithStones(9, 4)}, Record(&b));
   batcher.Submit({PositionWithStones(9, 5)}, Record(&over));  // a fifth queued position
-  ASSERT_TRUE(over.done.HasBeenNotified());                    // answered at once
+  ASSERT_TRUE(over.done.HasBeenNotified());                   // answered at once
   EXPECT_EQ(over.status.code(), absl::StatusCode::kResourceExhausted);
   gate.Notify();
   ASSERT_TRUE(a.done.WaitForNotificationWithTimeout(absl::Seconds(5)));

@@ -304,19 +304,19 @@ TEST(InferenceServerTest, UnparseableMessageEndsTheStreamWithInvalidArgument) {
   std::mt19937_64 rng(6);
   const EncodedPosition good = RandomPosition(Rules{9, 5, Rule::kFreestyle}, rng, 3);
   // Field 1 (request_id) as a 5-byte string with 2 bytes behind it: no EvaluateRequest.
-  const std::string garbage = "\x0a\x05" "ab";
+  const std::string garbage =
+      "\x0a\x05"
+      "ab";
   EvaluateRequest probe;
   ASSERT_FALSE(probe.ParseFromString(garbage));
   std::vector<std::string> responses;
-  const grpc::Status status = RawBidiCall(
-      MakeChannel(absl::StrCat("127.0.0.1:", server->port())),
-      "/zerofleet.v1.InferenceService/Evaluate",
-      {MakeRequest(1, {good}).SerializeAsString(), garbage,
-       MakeRequest(2, {good}).SerializeAsString()},
-      &responses);
+  const grpc::Status status = RawBidiCall(MakeChannel(absl::StrCat("127.0.0.1:", server->port())),
+                                          "/zerofleet.v1.InferenceService/Evaluate",
+                                          {MakeRequest(1, {good}).SerializeAsString(), garbage,
+                                           MakeRequest(2, {good}).SerializeAsString()},
+                                          &responses);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-  EXPECT_NE(status.error_message().find("message 2"), std::string::npos)
-      << status.error_message();
+  EXPECT_NE(status.error_message().find("message 2"), std::string::npos) << status.error_message();
   // The request before the bad message is answered; nothing after it is read.
   ASSERT_EQ(responses.size(), 1u);
   EvaluateResponse first;

@@ -98,9 +98,9 @@ bool Fill(const std::string& path, int64_t leave) {
   const std::string chunk(1 << 16, 'x');
   int64_t written = 0;
   while (leave == 0 || written < todo) {  // ends at ENOSPC at the latest
-    const size_t n = leave == 0 ? chunk.size()
-                                : static_cast<size_t>(std::min<int64_t>(chunk.size(),
-                                                                         todo - written));
+    const size_t n = leave == 0
+                         ? chunk.size()
+                         : static_cast<size_t>(std::min<int64_t>(chunk.size(), todo - written));
     const ssize_t w = write(fd, chunk.data(), n);
     if (w <= 0) break;
     written += w;
@@ -197,12 +197,33 @@ TEST(LearnerFullDiskTest, CheckpointFailureIsRetriedWhileTheLearnerServes) {
   // 3. The learner: trains as soon as the first games are in, a checkpoint every 2 steps.
   const int metrics_port = testing::FreeLoopbackPort();
   ASSERT_GT(metrics_port, 0);
-  std::unique_ptr<ChildProcess> learner = ChildProcess::Start(
-      {testing::BinDir() + "/zerofleet-learner", "--run-dir", run, "--port", "0", "--board-size",
-       "7", "--win-length", "4", "--preset", "cpu", "--sims", "16", "--device", "cpu",
-       "--min-positions", "40", "--batch-size", "16", "--checkpoint-every", "2",
-       "--publish-every", "1", "--metrics-port", absl::StrCat(metrics_port)},
-      dir.Path("out"), dir.Path("err"));
+  std::unique_ptr<ChildProcess> learner =
+      ChildProcess::Start({testing::BinDir() + "/zerofleet-learner",
+                           "--run-dir",
+                           run,
+                           "--port",
+                           "0",
+                           "--board-size",
+                           "7",
+                           "--win-length",
+                           "4",
+                           "--preset",
+                           "cpu",
+                           "--sims",
+                           "16",
+                           "--device",
+                           "cpu",
+                           "--min-positions",
+                           "40",
+                           "--batch-size",
+                           "16",
+                           "--checkpoint-every",
+                           "2",
+                           "--publish-every",
+                           "1",
+                           "--metrics-port",
+                           absl::StrCat(metrics_port)},
+                          dir.Path("out"), dir.Path("err"));
   ASSERT_NE(learner, nullptr);
   const int port = ReadPort(*learner);
   ASSERT_GT(port, 0) << learner->Log();

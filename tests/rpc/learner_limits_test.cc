@@ -63,11 +63,11 @@ OpenStream Open(const std::shared_ptr<grpc::Channel>& channel, const char* metho
                 const std::string& message) {
   OpenStream s;
   s.context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-  s.stream.reset(grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::
-                     Create(channel.get(),
-                            grpc::internal::RpcMethod(method,
-                                                      grpc::internal::RpcMethod::BIDI_STREAMING),
-                            s.context.get()));
+  s.stream.reset(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(),
+          grpc::internal::RpcMethod(method, grpc::internal::RpcMethod::BIDI_STREAMING),
+          s.context.get()));
   grpc::Slice slice(message);
   grpc::ByteBuffer in;
   s.answered = s.stream->Write(grpc::ByteBuffer(&slice, 1)) && s.stream->Read(&in);
@@ -121,8 +121,10 @@ TEST_F(LearnerLimitsTest, CallersWithoutTheTokenGetOnlyHealthAndNoThreads) {
   ASSERT_GT(before, 0);
   std::vector<OpenStream> streams;
   for (int i = 0; i < 40; ++i) {  // reflection: list_services ""
-    streams.push_back(Open(anonymous_, "/grpc.reflection.v1alpha.ServerReflection/"
-                                       "ServerReflectionInfo", std::string("\x3a\x00", 2)));
+    streams.push_back(Open(anonymous_,
+                           "/grpc.reflection.v1alpha.ServerReflection/"
+                           "ServerReflectionInfo",
+                           std::string("\x3a\x00", 2)));
     EXPECT_FALSE(streams.back().answered) << "reflection answered a caller without the token";
   }
   for (int i = 0; i < 20; ++i) {
@@ -145,12 +147,11 @@ TEST_F(LearnerLimitsTest, StreamsPastTheCapAreResourceExhausted) {
   const std::string empty_request;
   std::vector<OpenStream> streams;
   for (int i = 0; i < 4; ++i) {
-    streams.push_back(Open(authenticated_, "/zerofleet.v1.LearnerService/SubmitGames",
-                           empty_request));
+    streams.push_back(
+        Open(authenticated_, "/zerofleet.v1.LearnerService/SubmitGames", empty_request));
     EXPECT_TRUE(streams.back().answered) << i;
   }
-  OpenStream over =
-      Open(authenticated_, "/zerofleet.v1.LearnerService/SubmitGames", empty_request);
+  OpenStream over = Open(authenticated_, "/zerofleet.v1.LearnerService/SubmitGames", empty_request);
   EXPECT_FALSE(over.answered);
   EXPECT_EQ(over.stream->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // WatchModel (server streaming) through the typed stub: 2 allowed, the third refused.

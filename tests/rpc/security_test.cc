@@ -2,7 +2,6 @@
 // test-only InferenceService whose method only calls AuthorizeCall, plus the default health
 // service. Certificates are made per test by make_test_certs.sh (openssl). Every RPC has a
 // deadline and every wait is bounded.
-#include "common/rpc/health_check.h"
 #include "common/rpc/security.h"
 
 #include <fcntl.h>
@@ -23,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/rpc/grpc_options.h"
+#include "common/rpc/health_check.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/process.h"

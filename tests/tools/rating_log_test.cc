@@ -51,7 +51,7 @@ TEST(RatingLogTest, CorruptLinesAreReportedByNameAndSkipped) {
   }
   {
     std::ofstream out(dir.path() + "/ratings/games.jsonl", std::ios::app);
-    out << "{\"time\": 2, \"a\": \"a\", \"b\"\n";             // torn
+    out << "{\"time\": 2, \"a\": \"a\", \"b\"\n";                                         // torn
     out << "{\"time\":3,\"a\":\"a\",\"b\":\"a\",\"wins\":1,\"draws\":0,\"losses\":0}\n";  // itself
     out << "{\"time\":4,\"a\":\"c\",\"b\":\"d\",\"wins\":0,\"draws\":2,\"losses\":0}\n";
     std::ofstream bad(dir.path() + "/ratings.jsonl");

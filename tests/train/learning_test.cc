@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/search/search_tree.h"
 #include "learner/train_run.h"
+#include "tests/testing/temp_dir.h"
 #include "tools/play/arena.h"
 #include "tools/play/rating.h"
-#include "tests/testing/temp_dir.h"
 
 namespace zf {
 namespace {
@@ -27,8 +27,9 @@ int SearchMove(const GameState& state, Evaluator* evaluator, int sims) {
   float value = 0;
   while (tree.root_visits() < sims) {
     if (tree.SelectLeaf(&leaf) != SearchTree::LeafStatus::kNeedsEval) continue;
-    EXPECT_TRUE(evaluator->Evaluate({leaf.position}, absl::MakeSpan(policy),
-                                    absl::MakeSpan(&value, 1)).ok());
+    EXPECT_TRUE(
+        evaluator->Evaluate({leaf.position}, absl::MakeSpan(policy), absl::MakeSpan(&value, 1))
+            .ok());
     tree.ApplyEvaluation(leaf, policy, value);
   }
   return tree.ChooseMove(/*temperature=*/0);
@@ -69,7 +70,8 @@ class Minimax {
  private:
   static std::string Key(const GameState& s) {
     std::string k;
-    for (int p = 0; p < s.num_points(); ++p) k += static_cast<char>('0' + static_cast<int>(s.at(p)));
+    for (int p = 0; p < s.num_points(); ++p)
+      k += static_cast<char>('0' + static_cast<int>(s.at(p)));
     return k;
   }
   std::map<std::string, int> memo_;
@@ -137,9 +139,11 @@ TEST(Learning, TicTacToeNeverLosesToMinimaxAfterTraining) {
 
   ASSERT_TRUE((*run)->Run(nullptr, {}).ok());
   const int trained_losses = LossesAgainstMinimax(&(*run)->evaluator(), kSims, kGamesPerColour);
-  std::printf("tic-tac-toe vs minimax at %d sims, %d games: untrained lost %d, trained lost %d "
-              "(%lld training steps)\n", kSims, 2 * kGamesPerColour, untrained_losses,
-              trained_losses, static_cast<long long>((*run)->trainer().step()));
+  std::printf(
+      "tic-tac-toe vs minimax at %d sims, %d games: untrained lost %d, trained lost %d "
+      "(%lld training steps)\n",
+      kSims, 2 * kGamesPerColour, untrained_losses, trained_losses,
+      static_cast<long long>((*run)->trainer().step()));
   EXPECT_GT(untrained_losses, 0) << "the control should lose some games, or the test shows nothing";
   EXPECT_EQ(trained_losses, 0);
 }
@@ -177,12 +181,13 @@ TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
   absl::StatusOr<play::ArenaResult> result = play::RunArena(arena, trained, baseline);
   ASSERT_TRUE(result.ok()) << result.status();
   const play::EloEstimate elo = play::EstimateElo(result->score);
-  std::printf("7x7 k=4: trained net vs uniform search at %d playouts: +%lld =%lld -%lld, score "
-              "%.2f, Elo %+.0f [%+.0f, %+.0f] (%lld training steps)\n",
-              kSims, static_cast<long long>(result->score.wins),
-              static_cast<long long>(result->score.draws),
-              static_cast<long long>(result->score.losses), elo.score, elo.elo, elo.elo_low,
-              elo.elo_high, static_cast<long long>((*run)->trainer().step()));
+  std::printf(
+      "7x7 k=4: trained net vs uniform search at %d playouts: +%lld =%lld -%lld, score "
+      "%.2f, Elo %+.0f [%+.0f, %+.0f] (%lld training steps)\n",
+      kSims, static_cast<long long>(result->score.wins),
+      static_cast<long long>(result->score.draws), static_cast<long long>(result->score.losses),
+      elo.score, elo.elo, elo.elo_low, elo.elo_high,
+      static_cast<long long>((*run)->trainer().step()));
   // "A clear majority": measured scores were 0.75-0.83 (sd ~0.065 over 40 games).
   EXPECT_GE(elo.score, 0.6);
   EXPECT_GT(elo.elo_low, 0) << "the 95% interval should exclude zero";

@@ -1,5 +1,7 @@
 // TrainRun as a user relies on it: it resumes exactly where it stopped, survives a corrupt
 // newest checkpoint, and refuses a run directory trained on other rules.
+#include "learner/train_run.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/nn/model_file.h"
-#include "learner/train_run.h"
 #include "tests/testing/temp_dir.h"
 
 namespace zf {

@@ -23,9 +23,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/rpc/health_check.h"
 #include "common/util/command_line.h"
 #include "common/util/file_io.h"
-#include "common/rpc/health_check.h"
 
 ABSL_FLAG(std::string, addr, "", "Server to ask, host:port (required)");
 ABSL_FLAG(std::string, service, "",

@@ -33,7 +33,9 @@ double LogLikelihood(const std::vector<Pair>& pairs, const std::vector<double>& 
   for (const Pair& p : pairs) {
     const double d = x[p.i] - x[p.j];
     // log sigmoid(d) = -log(1 + e^-d), computed stably.
-    auto log_sig = [](double v) { return v > 0 ? -std::log1p(std::exp(-v)) : v - std::log1p(std::exp(v)); };
+    auto log_sig = [](double v) {
+      return v > 0 ? -std::log1p(std::exp(-v)) : v - std::log1p(std::exp(v));
+    };
     ll += p.s * log_sig(d) + (p.n - p.s) * log_sig(-d);
   }
   return ll;
@@ -177,8 +179,8 @@ absl::StatusOr<std::vector<PlayerRating>> FitElo(const std::vector<PairResult>& 
   std::vector<Pair> pairs;
   for (const auto& [ij, g] : games) {
     if (g.first <= 0) continue;
-    pairs.push_back({ij.first, ij.second, g.first + options.prior_draws,
-                     g.second + 0.5 * options.prior_draws});
+    pairs.push_back(
+        {ij.first, ij.second, g.first + options.prior_draws, g.second + 0.5 * options.prior_draws});
   }
   const int n = static_cast<int>(out.size());
   const std::vector<bool> connected = Connected(n, anchor, pairs);

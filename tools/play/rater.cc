@@ -46,16 +46,16 @@ std::string FrozenName(const std::string& path) { return "model:" + BaseName(pat
 absl::Status ValidateRaterOptions(const RaterOptions& o) {
   if (absl::Status s = ValidateRules(o.rules); !s.ok()) return s;
   if (o.playouts < 1 || o.playouts > 100000) {
-    return absl::InvalidArgumentError(absl::StrCat("rating_playouts = ", o.playouts,
-                                                   " out of range: 1..100000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rating_playouts = ", o.playouts, " out of range: 1..100000"));
   }
   if (o.games_per_opponent < 2 || o.games_per_opponent % 2 != 0 || o.games_per_opponent > 1000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rating_games = ", o.games_per_opponent, " must be even, 2..1000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rating_games = ", o.games_per_opponent, " must be even, 2..1000"));
   }
   if (!(o.budget > 0 && o.budget <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("rating_budget = ", o.budget,
-                                                   " out of range: 0..1 (0 = off)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rating_budget = ", o.budget, " out of range: 0..1 (0 = off)"));
   }
   if (std::find(o.anchor_playouts.begin(), o.anchor_playouts.end(), kAnchorPlayouts) ==
       o.anchor_playouts.end()) {
@@ -69,8 +69,8 @@ absl::Status ValidateRaterOptions(const RaterOptions& o) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Rater>> Rater::Create(
-    const RaterOptions& options, std::function<void(const std::string&)> log) {
+absl::StatusOr<std::unique_ptr<Rater>> Rater::Create(const RaterOptions& options,
+                                                     std::function<void(const std::string&)> log) {
   if (absl::Status s = ValidateRaterOptions(options); !s.ok()) return s;
   std::unique_ptr<Rater> rater(new Rater(options, std::move(log)));
   absl::StatusOr<std::unique_ptr<RatingLog>> ratings =
@@ -107,8 +107,8 @@ RaterSummary Rater::summary() const {
 }
 
 bool Rater::BudgetAllows() const {
-  const int cores = options_.cores > 0 ? options_.cores
-                                       : std::max(1u, std::thread::hardware_concurrency());
+  const int cores =
+      options_.cores > 0 ? options_.cores : std::max(1u, std::thread::hardware_concurrency());
   const double wall = absl::ToDoubleSeconds(absl::Now() - start_);
   return cpu_seconds_.load() <= options_.budget * cores * wall;
 }
@@ -205,8 +205,7 @@ absl::Status Rater::PlayMatch(const std::string& a, const std::string& b) {
     p.player.playouts = options_.playouts;
     std::string spec;
     int anchor_playouts = 0;
-    if (absl::StartsWith(name, "uniform@") &&
-        absl::SimpleAtoi(name.substr(8), &anchor_playouts)) {
+    if (absl::StartsWith(name, "uniform@") && absl::SimpleAtoi(name.substr(8), &anchor_playouts)) {
       spec = "uniform";
       p.player.playouts = anchor_playouts;
     } else if (absl::StartsWith(name, "model:")) {
@@ -246,9 +245,9 @@ absl::Status Rater::PlayMatch(const std::string& a, const std::string& b) {
     arena.openings.push_back(all[(static_cast<size_t>(rounds_) * count + i) % all.size()]);
   }
   ++rounds_;
-  absl::StatusOr<ArenaResult> result = RunArena(
-      arena, pa->player, pb->player,
-      [this](const ArenaGame&, const MatchScore&) { return stop_.load(); });
+  absl::StatusOr<ArenaResult> result =
+      RunArena(arena, pa->player, pb->player,
+               [this](const ArenaGame&, const MatchScore&) { return stop_.load(); });
   if (!result.ok()) return result.status();
   if (result->stopped_early || stop_.load()) return absl::CancelledError("rating stopped");
   RatingMatch match;

@@ -79,8 +79,8 @@ struct RaterSummary {
 class Rater {
  public:
   // Reads the run's rating files (resume). `log` gets progress and warnings (any thread).
-  static absl::StatusOr<std::unique_ptr<Rater>> Create(
-      const RaterOptions& options, std::function<void(const std::string&)> log);
+  static absl::StatusOr<std::unique_ptr<Rater>> Create(const RaterOptions& options,
+                                                       std::function<void(const std::string&)> log);
   ~Rater();  // stops the thread
 
   // Starts rating on a new thread; `on_rated` is called after each rated version (rater

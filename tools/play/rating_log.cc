@@ -76,8 +76,7 @@ void ReadLines(const std::string& path, const std::function<void(const std::stri
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RatingLog>> RatingLog::Open(
-    const std::string& run_dir, const std::function<void(const std::string&)>& warn,
-    bool create) {
+    const std::string& run_dir, const std::function<void(const std::string&)>& warn, bool create) {
   std::unique_ptr<RatingLog> log(new RatingLog(run_dir));
   if (create) {
     if (absl::Status s = MakeDirs(run_dir + "/ratings"); !s.ok()) return s;

@@ -35,14 +35,14 @@ struct RatingMatch {
 // A model version as rated right after its games.
 struct RatedVersion {
   int64_t version = 0;
-  int64_t step = 0;         // training steps at the time
-  int64_t games = 0;        // self-play games at the time
-  double minutes = 0;       // training minutes at the time (this run, resumes added up)
-  double elo = 0;           // anchored: net-less search at 400 playouts = 0
-  double elo_low = 0;       // 95% interval
+  int64_t step = 0;    // training steps at the time
+  int64_t games = 0;   // self-play games at the time
+  double minutes = 0;  // training minutes at the time (this run, resumes added up)
+  double elo = 0;      // anchored: net-less search at 400 playouts = 0
+  double elo_low = 0;  // 95% interval
   double elo_high = 0;
-  int64_t rating_games = 0; // games this version played for rating
-  double time = 0;          // unix seconds
+  int64_t rating_games = 0;  // games this version played for rating
+  double time = 0;           // unix seconds
 };
 
 class RatingLog {

@@ -32,7 +32,8 @@ ABSL_FLAG(double, no_resign_fraction, 0.1,
           "Self-play: games played out regardless, to measure (and cap) false resignations");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table");
-ABSL_FLAG(std::string, device, "auto", "Where networks run: auto (CUDA when available), cpu, cuda or cuda:N");
+ABSL_FLAG(std::string, device, "auto",
+          "Where networks run: auto (CUDA when available), cpu, cuda or cuda:N");
 
 namespace zf::cli {
 
@@ -43,9 +44,18 @@ std::vector<std::string> ResignFlags() {
 }
 
 std::vector<std::string> SearchFlags() {
-  return {"sims", "leaves_per_game", "parallel_games", "threads", "c_puct", "fpu_reduction",
-          "dirichlet_alpha", "dirichlet_weight", "temperature_moves", "fast_move_fraction",
-          "forced_playouts", "seed"};
+  return {"sims",
+          "leaves_per_game",
+          "parallel_games",
+          "threads",
+          "c_puct",
+          "fpu_reduction",
+          "dirichlet_alpha",
+          "dirichlet_weight",
+          "temperature_moves",
+          "fast_move_fraction",
+          "forced_playouts",
+          "seed"};
 }
 
 absl::StatusOr<Rules> RulesFromFlags() {
@@ -53,7 +63,8 @@ absl::StatusOr<Rules> RulesFromFlags() {
   rules.size = absl::GetFlag(FLAGS_board_size);
   rules.win_length = absl::GetFlag(FLAGS_win_length);
   absl::StatusOr<Rule> rule = ParseRule(absl::GetFlag(FLAGS_rule));
-  if (!rule.ok()) return absl::InvalidArgumentError(absl::StrCat("--rule: ", rule.status().message()));
+  if (!rule.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--rule: ", rule.status().message()));
   rules.rule = *rule;
   if (absl::Status s = ValidateRules(rules); !s.ok()) return s;
   return rules;

@@ -27,7 +27,8 @@
 ABSL_FLAG(std::string, learner, "127.0.0.1:50051", "Learner address (host:port)");
 ABSL_FLAG(std::string, inference, "127.0.0.1:50052",
           "Inference server addresses, comma separated (host:port,...): round robin");
-ABSL_FLAG(std::string, actor_id, "", "Name of this actor in game ids and logs (default: host-pid-random)");
+ABSL_FLAG(std::string, actor_id, "",
+          "Name of this actor in game ids and logs (default: host-pid-random)");
 ABSL_FLAG(int64_t, max_games, -1, "Stop after this many finished games are acked; -1 = never");
 
 namespace zf::cli {

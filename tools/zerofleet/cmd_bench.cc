@@ -55,7 +55,8 @@ int BenchSearch(double seconds, bool json) {
   std::vector<SearchFigure> figures;
   for (int games : {1, 64, 256}) {
     for (int leaves : {1, 4}) {
-      if (!json) std::fprintf(stderr, "measuring parallel_games=%d leaves_per_game=%d...\r", games, leaves);
+      if (!json)
+        std::fprintf(stderr, "measuring parallel_games=%d leaves_per_game=%d...\r", games, leaves);
       figures.push_back(MeasureSearch(games, leaves, seconds));
     }
   }
@@ -103,8 +104,9 @@ int BenchRules(double seconds, bool json) {
   }
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
   if (json) {
-    std::printf("{\"bench\":\"rules\",\"board\":15,\"moves_per_sec\":%.0f,\"games_per_sec\":%.0f}\n",
-                moves / elapsed, games / elapsed);
+    std::printf(
+        "{\"bench\":\"rules\",\"board\":15,\"moves_per_sec\":%.0f,\"games_per_sec\":%.0f}\n",
+        moves / elapsed, games / elapsed);
   } else {
     std::printf("rules: random playouts on 15x15 freestyle, 1 thread\n");
     std::printf("  %.0f moves/s, %.0f games/s (%.1f moves/game)\n", moves / elapsed,
@@ -129,8 +131,8 @@ int RunBenchCommand(const std::vector<std::string>& args) {
   if (args[0] == "transport") return BenchTransport(seconds, json);
   if (args[0] == "nn") return BenchNn(seconds, json);
   if (args[0] == "selfplay") return BenchSelfPlay(seconds, json);
-  return Fail(absl::StrCat("unknown benchmark '", args[0],
-                           "' (search, rules, nn, selfplay, transport)"));
+  return Fail(
+      absl::StrCat("unknown benchmark '", args[0], "' (search, rules, nn, selfplay, transport)"));
 }
 
 }  // namespace zf::cli

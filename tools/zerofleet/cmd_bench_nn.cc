@@ -77,7 +77,8 @@ absl::StatusOr<std::vector<std::string>> PrecisionList() {
       absl::StrSplit(absl::GetFlag(FLAGS_precisions), ',', absl::SkipEmpty());
   for (const std::string& p : out) {
     if (p != "fp32" && p != "bf16") {
-      return absl::InvalidArgumentError(absl::StrCat("--precisions: '", p, "' is not fp32 or bf16"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--precisions: '", p, "' is not fp32 or bf16"));
     }
   }
   if (out.empty()) return absl::InvalidArgumentError("--precisions: empty");
@@ -95,13 +96,19 @@ absl::StatusOr<double> MeasureEvalsPerSecond(Evaluator* evaluator, int batch, in
   const std::vector<EncodedPosition> positions = RandomPositions(batch, board);
   std::vector<float> policy(size_t(batch) * board * board), value(batch);
   for (int i = 0; i < 2; ++i) {  // warm-up: allocator, oneDNN kernels
-    if (absl::Status s = evaluator->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value)); !s.ok()) return s;
+    if (absl::Status s =
+            evaluator->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value));
+        !s.ok())
+      return s;
   }
   int64_t calls = 0;
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::Seconds(seconds);
   do {
-    if (absl::Status s = evaluator->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value)); !s.ok()) return s;
+    if (absl::Status s =
+            evaluator->Evaluate(positions, absl::MakeSpan(policy), absl::MakeSpan(value));
+        !s.ok())
+      return s;
     ++calls;
   } while (absl::Now() < end);
   return calls * batch / absl::ToDoubleSeconds(absl::Now() - start);
@@ -115,7 +122,8 @@ absl::StatusOr<double> RunSelfPlayFor(const SelfPlayOptions& options, Evaluator*
     stop = true;
   });
   const absl::Time start = absl::Now();
-  absl::Status s = RunSelfPlay(options, evaluator, [](GameRecord&&) {}, stats, &stop);
+  absl::Status s = RunSelfPlay(
+      options, evaluator, [](GameRecord&&) {}, stats, &stop);
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
   timer.join();
   if (!s.ok()) return s;
@@ -130,8 +138,8 @@ int BenchNn(double seconds, bool json) {
   if (!precisions.ok()) return Fail(precisions.status());
   std::vector<std::string> rows;
   if (!json) {
-    std::printf("network alone (TorchEvaluator, in-process), %dx%d board\n%s\n\n", board,
-                board, BlasInfo().c_str());
+    std::printf("network alone (TorchEvaluator, in-process), %dx%d board\n%s\n\n", board, board,
+                BlasInfo().c_str());
     std::printf("%6s %5s %6s %12s %12s %10s\n", "net", "prec", "batch", "evals/s", "MFLOP/eval",
                 "GFLOP/s");
   }
@@ -144,11 +152,11 @@ int BenchNn(double seconds, bool json) {
         absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), batch, board, seconds);
         if (!evals.ok()) return Fail(evals.status());
         if (json) {
-          rows.push_back(absl::StrFormat(
-              "{\"net\":\"%s\",\"precision\":\"%s\",\"device\":\"%s\",\"batch\":%d,"
-              "\"evals_per_sec\":%.1f,\"mflop_per_eval\":%.2f,\"tflops\":%.4f}",
-              preset, precision, (*net)->device().str(), batch, *evals, mflops,
-              *evals * mflops / 1e6));
+          rows.push_back(
+              absl::StrFormat("{\"net\":\"%s\",\"precision\":\"%s\",\"device\":\"%s\",\"batch\":%d,"
+                              "\"evals_per_sec\":%.1f,\"mflop_per_eval\":%.2f,\"tflops\":%.4f}",
+                              preset, precision, (*net)->device().str(), batch, *evals, mflops,
+                              *evals * mflops / 1e6));
         } else {
           std::printf("%6s %5s %6d %12.0f %12.2f %10.1f\n", preset.c_str(), precision.c_str(),
                       batch, *evals, mflops, *evals * mflops / 1e3);
@@ -171,11 +179,12 @@ int BenchSelfPlay(double seconds, bool json) {
   const int batch = options->parallel_games * options->search.leaves_per_game;
   std::vector<std::string> rows;
   if (!json) {
-    std::printf("self-play with the real network vs the network alone at the same batch\n"
-                "%s, %d sims/move, parallel_games %d x leaves_per_game %d = batch %d, %d thread(s)\n"
-                "%s\n\n", DescribeRules(options->rules).c_str(),
-                options->search.simulations, options->parallel_games,
-                options->search.leaves_per_game, batch, options->threads, BlasInfo().c_str());
+    std::printf(
+        "self-play with the real network vs the network alone at the same batch\n"
+        "%s, %d sims/move, parallel_games %d x leaves_per_game %d = batch %d, %d thread(s)\n"
+        "%s\n\n",
+        DescribeRules(options->rules).c_str(), options->search.simulations, options->parallel_games,
+        options->search.leaves_per_game, batch, options->threads, BlasInfo().c_str());
     std::printf("%6s %14s %14s %14s %8s %8s\n", "net", "ceiling ev/s", "selfplay sims/s",
                 "selfplay ev/s", "ratio", "target");
   }
@@ -189,7 +198,8 @@ int BenchSelfPlay(double seconds, bool json) {
     std::vector<absl::StatusOr<double>> rates(callers, 0.0);
     std::vector<std::thread> workers;
     for (int t = 0; t < callers; ++t) {
-      workers.emplace_back([&, t] { rates[t] = MeasureEvalsPerSecond(net->get(), per_call, board, seconds); });
+      workers.emplace_back(
+          [&, t] { rates[t] = MeasureEvalsPerSecond(net->get(), per_call, board, seconds); });
     }
     for (auto& w : workers) w.join();
     absl::StatusOr<double> ceiling = 0.0;
@@ -236,22 +246,23 @@ int BenchSelfPlay(double seconds, bool json) {
   }
   const int threads = gpu ? 2 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int train_batch = gpu ? 1024 : 256;
-  const std::string recommendation = absl::StrFormat(
-      "--parallel-games %d --leaves-per-game 1 --threads %d --batch-size %d", knee * threads,
-      threads, train_batch);
+  const std::string recommendation =
+      absl::StrFormat("--parallel-games %d --leaves-per-game 1 --threads %d --batch-size %d",
+                      knee * threads, threads, train_batch);
   if (json) {
-    rows.push_back(absl::StrFormat("{\"recommended\":\"%s\",\"knee_batch\":%d}",
-                                   recommendation, knee));
+    rows.push_back(
+        absl::StrFormat("{\"recommended\":\"%s\",\"knee_batch\":%d}", recommendation, knee));
   } else {
     std::printf("\nnetwork %s evals/s by batch:", NetList().front().c_str());
     for (const auto& [b, evals] : curve) std::printf(" %d:%.0f", b, evals);
     std::printf("\nrecommended for this machine: %s\n", recommendation.c_str());
   }
   if (json) {
-    std::printf("{\"bench\":\"selfplay\",\"board\":%d,\"sims_per_move\":%d,\"batch\":%d,"
-                "\"target_ratio\":%.2f,\"results\":[%s]}\n",
-                board, options->search.simulations, batch, kSelfPlayTargetRatio,
-                absl::StrJoin(rows, ",").c_str());
+    std::printf(
+        "{\"bench\":\"selfplay\",\"board\":%d,\"sims_per_move\":%d,\"batch\":%d,"
+        "\"target_ratio\":%.2f,\"results\":[%s]}\n",
+        board, options->search.simulations, batch, kSelfPlayTargetRatio,
+        absl::StrJoin(rows, ",").c_str());
   } else {
     std::printf("\nratio = self-play sims/s / the network's evals/s at batch %d (target >= %.2f)\n",
                 batch, kSelfPlayTargetRatio);

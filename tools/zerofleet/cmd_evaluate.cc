@@ -1,8 +1,8 @@
 // `zerofleet evaluate`: a match between two players (models, baselines or a pbrain engine),
 // with W/D/L, Elo and its 95% interval, and an optional SPRT (tools/play/arena.h, rating.h).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "nlohmann/json.hpp"
 #include "common/game/game_record.h"
 #include "common/util/file_io.h"
 #include "common/util/progress.h"
+#include "nlohmann/json.hpp"
 #include "tools/play/arena.h"
 #include "tools/play/evaluator_factory.h"
 #include "tools/play/openings.h"
@@ -25,7 +25,7 @@
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 
-ABSL_DECLARE_FLAG(int, games);           // cmd_selfplay.cc
+ABSL_DECLARE_FLAG(int, games);  // cmd_selfplay.cc
 
 ABSL_FLAG(std::string, model1, "uniform", "First player: a model file, uniform, random, seeded:N");
 ABSL_FLAG(std::string, model2, "random", "Second player (ignored with --opponent-cmd)");
@@ -79,14 +79,15 @@ absl::StatusOr<play::ArenaPlayer> MakePlayer(const std::string& flag, const std:
 }
 
 // JSON has no infinity: null stands for an unbounded Elo.
-nlohmann::json JsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json JsonNumber(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 std::string EngineName(const std::string& command) {
   std::string first = command.substr(0, command.find(' '));
   const size_t slash = first.rfind('/');
   return slash == std::string::npos ? first : first.substr(slash + 1);
 }
-
 
 // 1. The match: rules, games, openings (built-in or --openings), sampling.
 absl::StatusOr<play::ArenaOptions> ArenaOptionsFromFlags(const Rules& rules) {
@@ -149,8 +150,8 @@ absl::StatusOr<std::unique_ptr<Players>> PlayersFromFlags(const SearchOptions& s
   players->p1 = *std::move(p1);
   const std::string opponent_cmd = absl::GetFlag(FLAGS_opponent_cmd);
   if (opponent_cmd.empty()) {
-    absl::StatusOr<play::ArenaPlayer> p2 = MakePlayer(
-        "model2", absl::GetFlag(FLAGS_model2), search, seed + 1, &players->evaluators[1]);
+    absl::StatusOr<play::ArenaPlayer> p2 = MakePlayer("model2", absl::GetFlag(FLAGS_model2), search,
+                                                      seed + 1, &players->evaluators[1]);
     if (!p2.ok()) return p2.status();
     players->p2 = *std::move(p2);
   } else {
@@ -181,8 +182,8 @@ void PrintHeader(FILE* text, const play::ArenaOptions& options, const Players& p
       players.p1.name.c_str(), players.p2.name.c_str(), DescribeRules(options.rules).c_str(),
       search.simulations, options.openings.size(), static_cast<long long>(options.games),
       static_cast<int>(std::min<int64_t>(options.parallel_games, options.games)),
-      sprt.on ? absl::StrFormat(", SPRT elo0=%g elo1=%g alpha=%g beta=%g", o.elo0, o.elo1,
-                                o.alpha, o.beta)
+      sprt.on ? absl::StrFormat(", SPRT elo0=%g elo1=%g alpha=%g beta=%g", o.elo0, o.elo1, o.alpha,
+                                o.beta)
                     .c_str()
               : "");
   if (options.sample_moves == 0 &&
@@ -217,9 +218,9 @@ absl::StatusOr<play::ArenaResult> PlayMatch(const play::ArenaOptions& options,
         if (sprt.on) {
           *sprt_status = play::ComputeSprt(score, sprt.options);
           *sprt_games = score.games();
-          absl::StrAppend(&line, absl::StrFormat(", LLR %.2f [%.2f, %.2f]", sprt_status->llr,
-                                                 sprt_status->lower_bound,
-                                                 sprt_status->upper_bound));
+          absl::StrAppend(&line,
+                          absl::StrFormat(", LLR %.2f [%.2f, %.2f]", sprt_status->llr,
+                                          sprt_status->lower_bound, sprt_status->upper_bound));
           stop = sprt_status->decision != play::SprtDecision::kContinue;
         }
         progress.Update(line, stop || score.games() == options.games);
@@ -231,15 +232,14 @@ absl::StatusOr<play::ArenaResult> PlayMatch(const play::ArenaOptions& options,
 
 // 6. The result: text (stdout, or stderr with --json) and the JSON object.
 void PrintResult(FILE* text, const Players& players, const play::ArenaResult& result,
-                 const SprtSetting& sprt, const play::SprtStatus& sprt_status,
-                 int64_t sprt_games, double seconds) {
+                 const SprtSetting& sprt, const play::SprtStatus& sprt_status, int64_t sprt_games,
+                 double seconds) {
   const play::MatchScore& score = result.score;
   const play::EloEstimate elo = play::EstimateElo(score);
   std::fprintf(text, "\n%s vs %s: W/D/L %lld/%lld/%lld in %lld games (%.1f s)\n",
-               players.p1.name.c_str(), players.p2.name.c_str(),
-               static_cast<long long>(score.wins), static_cast<long long>(score.draws),
-               static_cast<long long>(score.losses), static_cast<long long>(score.games()),
-               seconds);
+               players.p1.name.c_str(), players.p2.name.c_str(), static_cast<long long>(score.wins),
+               static_cast<long long>(score.draws), static_cast<long long>(score.losses),
+               static_cast<long long>(score.games()), seconds);
   std::fprintf(text, "score %.1f%% +- %.1f%%, Elo %s [%s, %s] (95%%), LOS %.1f%%\n",
                100 * elo.score, 100 * 1.959964 * elo.score_stderr, play::FormatElo(elo.elo).c_str(),
                play::FormatElo(elo.elo_low).c_str(), play::FormatElo(elo.elo_high).c_str(),
@@ -258,10 +258,14 @@ void PrintResult(FILE* text, const Players& players, const play::ArenaResult& re
   }
   if (absl::GetFlag(FLAGS_json)) {
     const nlohmann::json j = {
-        {"player1", players.p1.name}, {"player2", players.p2.name},
-        {"wins", score.wins},         {"draws", score.draws},
-        {"losses", score.losses},     {"score", JsonNumber(elo.score)},
-        {"elo", JsonNumber(elo.elo)}, {"elo_low", JsonNumber(elo.elo_low)},
+        {"player1", players.p1.name},
+        {"player2", players.p2.name},
+        {"wins", score.wins},
+        {"draws", score.draws},
+        {"losses", score.losses},
+        {"score", JsonNumber(elo.score)},
+        {"elo", JsonNumber(elo.elo)},
+        {"elo_low", JsonNumber(elo.elo_low)},
         {"elo_high", JsonNumber(elo.elo_high)},
         {"sprt_llr", JsonNumber(sprt_status.llr)},
         {"sprt", sprt.on ? play::SprtDecisionName(sprt_status.decision) : "off"}};

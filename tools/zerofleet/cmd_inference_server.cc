@@ -56,7 +56,8 @@ absl::StatusOr<InferenceServerOptions> ServerOptionsFromFlags(const RpcSecurity&
   }
   const int delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
   if (delay_us < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--max-queue-delay-us ", delay_us, " is negative"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max-queue-delay-us ", delay_us, " is negative"));
   }
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535) {
@@ -136,10 +137,10 @@ absl::StatusOr<std::unique_ptr<ModelWatcher>> WatchLearner(InferenceServer& serv
 }  // namespace
 
 void ApplyInferenceServerDefaults(const std::vector<std::string>&) {
-  absl::SetFlag(&FLAGS_port, 0);         // pick a free port and print it
-  absl::SetFlag(&FLAGS_board_size, 0);   // any size the rules allow
-  absl::SetFlag(&FLAGS_model, "");       // a random-init --net
-  absl::SetFlag(&FLAGS_learner, "");     // serve the starting model forever
+  absl::SetFlag(&FLAGS_port, 0);        // pick a free port and print it
+  absl::SetFlag(&FLAGS_board_size, 0);  // any size the rules allow
+  absl::SetFlag(&FLAGS_model, "");      // a random-init --net
+  absl::SetFlag(&FLAGS_learner, "");    // serve the starting model forever
 }
 
 int RunInferenceServerCommand(const std::vector<std::string>& args) {

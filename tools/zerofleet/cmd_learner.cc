@@ -237,8 +237,8 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   std::unique_ptr<TrainRating> rating;
   if (RatingEnabled()) {
     absl::StatusOr<std::unique_ptr<TrainRating>> started =
-        TrainRating::Start(options.run_dir, rules, options.trainer.device, learner->get(),
-                           registry, [&](const std::string& line) { progress.Log(line); });
+        TrainRating::Start(options.run_dir, rules, options.trainer.device, learner->get(), registry,
+                           [&](const std::string& line) { progress.Log(line); });
     if (!started.ok()) return Fail(started.status());
     rating = *std::move(started);
   }

@@ -15,7 +15,6 @@
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
 
-
 ABSL_FLAG(std::string, model, "uniform",
           "Opponent: a model file, or uniform (search without knowledge), random, seeded:N");
 ABSL_FLAG(std::string, color, "black", "Your colour: black (X, moves first) or white (O)");

@@ -64,30 +64,30 @@ int RunRatingsCommand(const std::vector<std::string>& args) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
-  std::printf("ratings of %s (refit over %zu matches; %s = 0, 95%% intervals)\n\n",
-              run_dir.c_str(), (*log)->matches().size(), fit_options.anchor.c_str());
+  std::printf("ratings of %s (refit over %zu matches; %s = 0, 95%% intervals)\n\n", run_dir.c_str(),
+              (*log)->matches().size(), fit_options.anchor.c_str());
   std::printf("%-24s %9s %21s %7s\n", "player", "Elo", "95% interval", "games");
   for (const play::PlayerRating& r : *fit) {
     if (!r.rated) {
       std::printf("%-24s %9s %21s %7.0f\n", r.name.c_str(), "-", "not connected", r.games);
       continue;
     }
-    std::printf("%-24s %9s %21s %7.0f\n", r.name.c_str(), play::FormatElo(r.elo).c_str(),
-                absl::StrCat("[", play::FormatElo(r.elo_low), ", ", play::FormatElo(r.elo_high),
-                             "]")
-                    .c_str(),
-                r.games);
+    std::printf(
+        "%-24s %9s %21s %7.0f\n", r.name.c_str(), play::FormatElo(r.elo).c_str(),
+        absl::StrCat("[", play::FormatElo(r.elo_low), ", ", play::FormatElo(r.elo_high), "]")
+            .c_str(),
+        r.games);
   }
   if (!(*log)->versions().empty()) {
     std::printf("\nas rated during training:\n%8s %8s %8s %9s %9s %21s\n", "version", "minutes",
                 "step", "games", "Elo", "95% interval");
     for (const play::RatedVersion& v : (*log)->versions()) {
-      std::printf("%8lld %8.1f %8lld %9lld %9s %21s\n", static_cast<long long>(v.version),
-                  v.minutes, static_cast<long long>(v.step), static_cast<long long>(v.games),
-                  play::FormatElo(v.elo).c_str(),
-                  absl::StrCat("[", play::FormatElo(v.elo_low), ", ",
-                               play::FormatElo(v.elo_high), "]")
-                      .c_str());
+      std::printf(
+          "%8lld %8.1f %8lld %9lld %9s %21s\n", static_cast<long long>(v.version), v.minutes,
+          static_cast<long long>(v.step), static_cast<long long>(v.games),
+          play::FormatElo(v.elo).c_str(),
+          absl::StrCat("[", play::FormatElo(v.elo_low), ", ", play::FormatElo(v.elo_high), "]")
+              .c_str());
     }
   }
   return 0;

@@ -25,10 +25,14 @@ namespace {
 
 const char* OutcomeText(Outcome o) {
   switch (o) {
-    case Outcome::kBlackWin: return "black (X) wins";
-    case Outcome::kWhiteWin: return "white (O) wins";
-    case Outcome::kDraw: return "draw";
-    default: return "unfinished";
+    case Outcome::kBlackWin:
+      return "black (X) wins";
+    case Outcome::kWhiteWin:
+      return "white (O) wins";
+    case Outcome::kDraw:
+      return "draw";
+    default:
+      return "unfinished";
   }
 }
 

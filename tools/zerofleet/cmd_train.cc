@@ -16,16 +16,18 @@
 #include "learner/train_run.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
-#include "tools/zerofleet/signals.h"
 #include "tools/zerofleet/metrics_flags.h"
+#include "tools/zerofleet/signals.h"
 #include "tools/zerofleet/train_rating.h"
 
-ABSL_FLAG(std::string, run_dir, "runs/gomoku", "Run directory: checkpoints, model.zfm, metrics.jsonl; an existing run resumes");
+ABSL_FLAG(std::string, run_dir, "runs/gomoku",
+          "Run directory: checkpoints, model.zfm, metrics.jsonl; an existing run resumes");
 ABSL_FLAG(std::string, preset, "auto",
           "Defaults for the machine: cpu (tiny net, light search), gpu (small net, 400 sims), or "
           "auto (gpu when CUDA is available); explicit flags override it");
-ABSL_FLAG(std::string, net, "small",
-          "Network size for a new run: tiny (2x32), small (6x64), base (10x128), or BLOCKSxCHANNELS");
+ABSL_FLAG(
+    std::string, net, "small",
+    "Network size for a new run: tiny (2x32), small (6x64), base (10x128), or BLOCKSxCHANNELS");
 ABSL_FLAG(int, batch_size, 1024, "Training minibatch size");
 ABSL_FLAG(int, games_per_iter, 64, "Self-play games per iteration (one summary line each)");
 ABSL_FLAG(int64_t, num_iterations, 2000, "Iterations before the run ends");
@@ -35,7 +37,8 @@ ABSL_FLAG(double, weight_decay, 1e-4, "Weight decay");
 ABSL_FLAG(double, ema_decay, 0.0,
           "Published models average the trained weights with this decay per step (0 = off)");
 ABSL_FLAG(int, warmup_steps, 100, "Linear learning-rate warmup steps");
-ABSL_FLAG(double, replay_ratio, 8.0, "At most this many trained samples per new self-play position");
+ABSL_FLAG(double, replay_ratio, 8.0,
+          "At most this many trained samples per new self-play position");
 ABSL_FLAG(int64_t, min_positions, 2000, "Positions in the buffer before training starts");
 ABSL_FLAG(int64_t, buffer_size, 500000, "Replay buffer capacity in positions (FIFO)");
 ABSL_FLAG(int64_t, replay_window, 25000,
@@ -194,9 +197,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   progress.Log(absl::StrFormat(
       "zerofleet train: %s, net %dx%d, %d sims, %d parallel games, batch %d, device %s, run dir %s",
       DescribeRules(o.selfplay.rules), (*run)->trainer().config().blocks,
-      (*run)->trainer().config().channels, o.selfplay.search.simulations,
-      o.selfplay.parallel_games, o.trainer.batch_size, (*run)->evaluator().device().str(),
-      o.run_dir));
+      (*run)->trainer().config().channels, o.selfplay.search.simulations, o.selfplay.parallel_games,
+      o.trainer.batch_size, (*run)->evaluator().device().str(), o.run_dir));
   TrainCallbacks callbacks;
   // Metrics server: after the signal watcher, so its threads keep SIGINT/SIGTERM blocked.
   std::unique_ptr<TrainMetrics> metrics;
@@ -218,9 +220,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   // Strength while training: a rater thread within its CPU budget (train_rating.h).
   std::unique_ptr<TrainRating> rating;
   if (RatingEnabled()) {
-    absl::StatusOr<std::unique_ptr<TrainRating>> started = TrainRating::Start(
-        o.run_dir, o.selfplay.rules, o.evaluator.device, &(*run)->learner(), registry,
-        [&](const std::string& line) { progress.Log(line); });
+    absl::StatusOr<std::unique_ptr<TrainRating>> started =
+        TrainRating::Start(o.run_dir, o.selfplay.rules, o.evaluator.device, &(*run)->learner(),
+                           registry, [&](const std::string& line) { progress.Log(line); });
     if (!started.ok()) return Fail(started.status());
     rating = *std::move(started);
     callbacks.status_text = [&] { return rating->Text(); };

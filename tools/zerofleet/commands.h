@@ -19,9 +19,9 @@ int RunTrainCommand(const std::vector<std::string>& args);     // cmd_train.cc
 void ApplyTrainDefaults(const std::vector<std::string>& args);
 // The run settings `train` and `learner` share, from the flags, validated (cmd_train.cc).
 absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags();
-int RunLearnerCommand(const std::vector<std::string>& args);  // cmd_learner.cc
-int RunActorCommand(const std::vector<std::string>& args);    // cmd_actor.cc
-int RunRatingsCommand(const std::vector<std::string>& args);  // cmd_ratings.cc
+int RunLearnerCommand(const std::vector<std::string>& args);          // cmd_learner.cc
+int RunActorCommand(const std::vector<std::string>& args);            // cmd_actor.cc
+int RunRatingsCommand(const std::vector<std::string>& args);          // cmd_ratings.cc
 int RunInferenceServerCommand(const std::vector<std::string>& args);  // cmd_inference_server.cc
 // Inference-server defaults for the flags it shares (port 0, any board size, no model file).
 void ApplyInferenceServerDefaults(const std::vector<std::string>& args);

@@ -10,10 +10,10 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/rpc/security_flags.h"
 #include "common/util/allocator.h"
 #include "common/util/command_line.h"
 #include "tools/zerofleet/cli.h"
-#include "common/rpc/security_flags.h"
 #include "tools/zerofleet/commands.h"
 #include "tools/zerofleet/train_rating.h"
 
@@ -28,11 +28,13 @@ const std::vector<Command>& Commands() {
     c->push_back({"selfplay", "play self-play games and print one (a demo of the search)",
                   "zerofleet selfplay [--games N] [--sims S] [--out games.zfgr]", selfplay_flags,
                   RunSelfPlayCommand});
-    std::vector<std::string> train_flags = {
-        "run_dir", "preset", "net", "device", "batch_size", "games_per_iter", "num_iterations",
-        "optimizer", "lr", "weight_decay", "ema_decay", "warmup_steps", "replay_ratio", "min_positions",
-        "buffer_size", "replay_window", "publish_every", "checkpoint_every", "precision",
-        "metrics_port", "metrics_address"};
+    std::vector<std::string> train_flags = {"run_dir",        "preset",        "net",
+                                            "device",         "batch_size",    "games_per_iter",
+                                            "num_iterations", "optimizer",     "lr",
+                                            "weight_decay",   "ema_decay",     "warmup_steps",
+                                            "replay_ratio",   "min_positions", "buffer_size",
+                                            "replay_window",  "publish_every", "checkpoint_every",
+                                            "precision",      "metrics_port",  "metrics_address"};
     for (const auto& f : RuleFlags()) train_flags.push_back(f);
     for (const auto& f : SearchFlags()) train_flags.push_back(f);
     for (const auto& f : ResignFlags()) train_flags.push_back(f);
@@ -40,8 +42,8 @@ const std::vector<Command>& Commands() {
     c->push_back({"train", "train a model: self-play and learning in one process (resumable)",
                   "zerofleet train [--run-dir runs/gomoku] [--preset auto|cpu|gpu] [flags]",
                   train_flags, RunTrainCommand, ApplyTrainDefaults});
-    std::vector<std::string> learner_flags = {"address", "port", "reflection",
-                                              "max_submit_streams", "max_watch_streams"};
+    std::vector<std::string> learner_flags = {"address", "port", "reflection", "max_submit_streams",
+                                              "max_watch_streams"};
     for (const auto& f : train_flags) {
       if (f != "num_iterations") learner_flags.push_back(f);
     }
@@ -52,9 +54,9 @@ const std::vector<Command>& Commands() {
                   "zerofleet-learner [--run-dir DIR] [--port 50051] [--preset auto|cpu|gpu] "
                   "[run flags as for train]",
                   learner_flags, RunLearnerCommand, ApplyTrainDefaults});
-    std::vector<std::string> actor_flags = {"learner", "inference", "parallel_games", "threads",
-                                            "actor_id", "max_games", "seed", "metrics_port",
-                                            "metrics_address"};
+    std::vector<std::string> actor_flags = {"learner", "inference",    "parallel_games",
+                                            "threads", "actor_id",     "max_games",
+                                            "seed",    "metrics_port", "metrics_address"};
     for (const auto& f : SecurityFlagNames()) actor_flags.push_back(f);
     c->push_back({"actor",
                   "play self-play games for a learner, evaluated by inference servers "
@@ -66,11 +68,23 @@ const std::vector<Command>& Commands() {
                           "c_puct", "fpu_reduction", "seed"}) {
       play_flags.push_back(f);
     }
-    std::vector<std::string> inference_flags = {
-        "address", "port", "model", "net", "seed", "device", "board_size", "null_model",
-        "learner", "max_batch", "max_queue_delay_us", "batch_workers",
-        "max_in_flight_per_stream", "max_queued_positions", "reflection", "metrics_port",
-        "metrics_address"};
+    std::vector<std::string> inference_flags = {"address",
+                                                "port",
+                                                "model",
+                                                "net",
+                                                "seed",
+                                                "device",
+                                                "board_size",
+                                                "null_model",
+                                                "learner",
+                                                "max_batch",
+                                                "max_queue_delay_us",
+                                                "batch_workers",
+                                                "max_in_flight_per_stream",
+                                                "max_queued_positions",
+                                                "reflection",
+                                                "metrics_port",
+                                                "metrics_address"};
     for (const auto& f : SecurityFlagNames()) inference_flags.push_back(f);
     c->push_back({"inference-server",
                   "evaluate leaf batches for actors over gRPC (= zerofleet-inference-server)",
@@ -82,11 +96,29 @@ const std::vector<Command>& Commands() {
                   "[--sims S | --move-time SECONDS]",
                   play_flags, RunPlayCommand});
     std::vector<std::string> evaluate_flags = RuleFlags();
-    for (const char* f :
-         {"model1", "model2", "games", "sims", "openings", "sample_moves", "sprt_elo0",
-          "sprt_elo1", "sprt_alpha", "sprt_beta", "opponent_cmd", "opponent_turn_ms",
-          "opponent_grace_ms", "opponent_parallel", "parallel_games", "leaves_per_game",
-          "c_puct", "fpu_reduction", "device", "save", "psq_dir", "seed", "json"}) {
+    for (const char* f : {"model1",
+                          "model2",
+                          "games",
+                          "sims",
+                          "openings",
+                          "sample_moves",
+                          "sprt_elo0",
+                          "sprt_elo1",
+                          "sprt_alpha",
+                          "sprt_beta",
+                          "opponent_cmd",
+                          "opponent_turn_ms",
+                          "opponent_grace_ms",
+                          "opponent_parallel",
+                          "parallel_games",
+                          "leaves_per_game",
+                          "c_puct",
+                          "fpu_reduction",
+                          "device",
+                          "save",
+                          "psq_dir",
+                          "seed",
+                          "json"}) {
       evaluate_flags.push_back(f);
     }
     c->push_back({"evaluate", "rate two players: W/D/L, Elo with 95% interval, optional SPRT",
@@ -96,17 +128,18 @@ const std::vector<Command>& Commands() {
     c->push_back({"ratings",
                   "a run's strength: every rated version's Elo with 95% interval (refit from "
                   "all rating games), anchors, history",
-                  "zerofleet ratings RUN_DIR [--json]", {"json"}, RunRatingsCommand});
-    std::vector<std::string> bench_flags = {"json", "seconds", "nets", "batches", "precisions",
-                                            "device"};
+                  "zerofleet ratings RUN_DIR [--json]",
+                  {"json"},
+                  RunRatingsCommand});
+    std::vector<std::string> bench_flags = {"json",    "seconds",    "nets",
+                                            "batches", "precisions", "device"};
     for (const auto& f : RuleFlags()) bench_flags.push_back(f);
     for (const auto& f : SearchFlags()) bench_flags.push_back(f);
     c->push_back({"bench",
                   "measure this machine: search (tree alone), rules, nn (network alone), "
                   "selfplay (with the network, vs its ceiling), transport (gRPC inference server)",
                   "zerofleet bench search|rules|nn|selfplay|transport [--json] [--seconds S]",
-                  bench_flags,
-                  RunBenchCommand});
+                  bench_flags, RunBenchCommand});
     return c;
   }();
   return *commands;
@@ -119,7 +152,8 @@ void PrintMainHelp() {
       "zerofleet: AlphaZero-style Gomoku trainer\n\n"
       "usage: zerofleet <command> [flags]   (flags: --name=value or --name value;\n"
       "       dashes or underscores in names)\n\ncommands:\n");
-  for (const Command& c : Commands()) std::printf("  %-10s %s\n", c.name.c_str(), c.summary.c_str());
+  for (const Command& c : Commands())
+    std::printf("  %-10s %s\n", c.name.c_str(), c.summary.c_str());
   std::printf("\n`zerofleet <command> --help` lists a command's flags.\n");
 }
 
@@ -156,8 +190,8 @@ absl::Status CheckOwnedFlags(const Command& c, const std::vector<std::string>& a
     };
     if (owned(name)) continue;
     if (name.rfind("no", 0) == 0 && owned(name.substr(2))) continue;
-    return absl::InvalidArgumentError(absl::StrCat("--", Dashed(name), " is not a flag of `",
-                                                   c.name, "` (see its --help)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", Dashed(name), " is not a flag of `", c.name, "` (see its --help)"));
   }
   return absl::OkStatus();
 }

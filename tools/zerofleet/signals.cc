@@ -24,8 +24,7 @@ void OnStopSignal(int) {
   const int64_t now = MonotonicNanos();
   if (signals_received.fetch_add(1) == 0) {
     first_signal_ns.store(now);
-    static const char kMsg[] =
-        "\nzerofleet: stopping after the current step (again to quit now)\n";
+    static const char kMsg[] = "\nzerofleet: stopping after the current step (again to quit now)\n";
     (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
     return;
   }

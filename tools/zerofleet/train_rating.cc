@@ -74,8 +74,8 @@ absl::StatusOr<std::unique_ptr<TrainRating>> TrainRating::Start(
         v.version, v.step, v.games, play::FormatElo(v.elo), play::FormatElo(v.elo_low),
         play::FormatElo(v.elo_high), v.rating_games, s.cpu_seconds));
     if (metrics != nullptr) {
-      metrics->set.Set(v.version, v.elo, v.elo_low, v.elo_high,
-                       static_cast<double>(s.games_played), s.cpu_seconds);
+      metrics->set.Set(v.version, v.elo, v.elo_low, v.elo_high, static_cast<double>(s.games_played),
+                       s.cpu_seconds);
     }
   });
   return rating;

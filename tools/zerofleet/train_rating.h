@@ -30,9 +30,8 @@ class TrainRating {
   // Reads the flags, opens the run's rating files and starts rating `learner`'s published
   // models (it must export them). `registry` may be null (no metrics). Thread-safe `log`.
   static absl::StatusOr<std::unique_ptr<TrainRating>> Start(
-      const std::string& run_dir, const Rules& rules, const std::string& device,
-      Learner* learner, std::shared_ptr<prometheus::Registry> registry,
-      std::function<void(const std::string&)> log);
+      const std::string& run_dir, const Rules& rules, const std::string& device, Learner* learner,
+      std::shared_ptr<prometheus::Registry> registry, std::function<void(const std::string&)> log);
   ~TrainRating();
 
   // "Elo +312 ± 40 (v42)", or "" before the first rating. Thread-safe.

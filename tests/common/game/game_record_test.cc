@@ -1,6 +1,5 @@
 #include "common/game/game_record.h"
 
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -397,7 +396,6 @@ TEST(GameRecordTest, ParserSurvivesRandomDamage) {
   EXPECT_LT(parsed_ok, 20000);
 }
 
-
 // Moves() above, on 7x7 k=4, with the resignation flag.
 GameRecord Played(const std::vector<int16_t>& moves, Outcome result, bool resigned) {
   GameRecord rec = Moves(Rules{7, 4, Rule::kFreestyle}, moves, result);
@@ -433,8 +431,7 @@ TEST(FinishedGameTest, ResultsThatDoNotFollowFromTheMovesAreRefused) {
       {"draw after 4 moves", Played({10, 11, 12, 13}, Outcome::kDraw, false), "no five"},
       {"resignation won by the resigner", Played({10, 11, 12}, Outcome::kWhiteWin, true),
        "moved last"},
-      {"resigned after a five", Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kBlackWin, true),
-       "decided"},
+      {"resigned after a five", Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kBlackWin, true), "decided"},
       {"five for the wrong side", Played({0, 7, 1, 8, 2, 9, 3}, Outcome::kWhiteWin, false),
        "does not match"},
       {"no result", Played({10}, Outcome::kOngoing, false), "no result"},

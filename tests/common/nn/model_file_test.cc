@@ -184,7 +184,7 @@ TEST_F(ModelFileTest, HugeWeightsLengthIsReportedWithoutOverflow) {
   });
   EXPECT_THAT(s.message(), HasSubstr("truncated"));
   EXPECT_THAT(s.message(), HasSubstr("18446744073709551615"));  // the length as stored
-  EXPECT_THAT(s.message(), Not(HasSubstr("says 43")));           // 40 + 2^64 - 1 + 4, wrapped
+  EXPECT_THAT(s.message(), Not(HasSubstr("says 43")));          // 40 + 2^64 - 1 + 4, wrapped
 }
 
 TEST_F(ModelFileTest, UnreadableWeightsAreOneLineWithoutAStackTrace) {

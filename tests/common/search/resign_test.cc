@@ -109,12 +109,13 @@ TEST(ResignTest, SelfPlayResignsAndRecordsValidResults) {
   std::mutex mu;
   std::vector<GameRecord> games;
   SelfPlayStats stats;
-  ASSERT_TRUE(RunSelfPlay(o, &evaluator,
-                          [&](GameRecord&& g) {
-                            std::lock_guard<std::mutex> lock(mu);
-                            games.push_back(std::move(g));
-                          },
-                          &stats)
+  ASSERT_TRUE(RunSelfPlay(
+                  o, &evaluator,
+                  [&](GameRecord&& g) {
+                    std::lock_guard<std::mutex> lock(mu);
+                    games.push_back(std::move(g));
+                  },
+                  &stats)
                   .ok());
   ASSERT_EQ(games.size(), 40u);
   int resigned = 0, played_out = 0;

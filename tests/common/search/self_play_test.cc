@@ -1,6 +1,5 @@
 #include "common/search/self_play.h"
 
-
 #include <atomic>
 #include <filesystem>
 #include <set>

@@ -11,4 +11,6 @@ werror=()
 if [ -n "${ZF_WERROR:-}" ]; then werror=(-DZF_WERROR="$ZF_WERROR"); fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${werror[@]}" "$@" >/dev/null
 # Linking LibTorch programs takes ~1 GiB each; keep parallel links modest.
-ninja -C build -j "$jobs"
+# ZF_BUILD_TARGETS (e.g. "zerofleet", as quickstart.sh sets) builds only those; default: all.
+# shellcheck disable=SC2086  # a space-separated list of targets
+ninja -C build -j "$jobs" ${ZF_BUILD_TARGETS:-}

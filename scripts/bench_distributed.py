@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Distributed self-play vs the all-in-one trainer, same net and settings .
+"""Distributed self-play vs the all-in-one trainer, same net and settings.
 
 usage: scripts/bench_distributed.py [--bin build/bin] [--seconds 60] [--warmup 15]
                                     [--actors 2] [--games-per-actor 64] [--actor-threads T]

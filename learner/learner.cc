@@ -170,6 +170,9 @@ absl::Status Learner::OpenStore() {
 
 absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
   // 1. Validate all before storing any: the store must only hold games the buffer accepts.
+  // The training positions made to validate a game are the ones the buffer gets.
+  std::vector<std::vector<TrainingPosition>> positions;
+  positions.reserve(games.size());
   for (const IncomingGame& game : games) {
     const Rules& r = game.record.rules;
     if (r != options_.rules) {
@@ -184,11 +187,12 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
     if (absl::Status s = CheckFinishedGame(game.record); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("game ", game.game_id, ": ", s.message()));
     }
-    absl::StatusOr<std::vector<TrainingPosition>> positions = ExtractTrainingPositions(game.record);
-    if (!positions.ok()) {
+    absl::StatusOr<std::vector<TrainingPosition>> extracted = ExtractTrainingPositions(game.record);
+    if (!extracted.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("game ", game.game_id, ": ", positions.status().message()));
+          absl::StrCat("game ", game.game_id, ": ", extracted.status().message()));
     }
+    positions.push_back(*std::move(extracted));
   }
   SubmitResult result;
   absl::MutexLock lock(&submit_mu_);
@@ -197,8 +201,9 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
     std::vector<StoredGame> stored;
     stored.reserve(games.size());
     for (const IncomingGame& game : games) {
-      stored.push_back(
-          StoredGame{game.game_id, game.model_version, SerializeGameRecord(game.record)});
+      stored.push_back(StoredGame{
+          game.game_id, game.model_version,
+          game.serialized.empty() ? SerializeGameRecord(game.record) : game.serialized});
     }
     absl::StatusOr<std::vector<bool>> is_new = store_->Append(stored);
     if (!is_new.ok()) return StoreFailed(is_new.status());
@@ -213,8 +218,8 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
       continue;
     }
     ++result.new_games;
-    absl::StatusOr<int> added = buffer_->AddGame(games[i].record);
-    if (!added.ok()) return added.status();  // validated above; a bug if reached
+    // Validated above; an error here is a bug (or a board size the buffer never had).
+    if (absl::Status s = buffer_->AddGamePositions(positions[i]); !s.ok()) return s;
   }
   duplicates_ += result.duplicates;
   return result;

@@ -84,6 +84,8 @@ struct IncomingGame {
   std::string game_id;  // idempotency key (only used with store_games)
   int64_t model_version = 0;
   GameRecord record;
+  // The record's bytes as received, stored as they are; empty: the store serializes `record`.
+  std::string serialized;
 };
 
 struct SubmitResult {

@@ -88,7 +88,8 @@ v1::SubmitGamesAck LearnerServiceImpl::Handle(const v1::SubmitGamesRequest& requ
                absl::StrCat("game ", game.game_id(), ": bad record: ", record.status().message()));
       return ack;
     }
-    games.push_back(IncomingGame{game.game_id(), game.model_version(), *std::move(record)});
+    games.push_back(
+        IncomingGame{game.game_id(), game.model_version(), *std::move(record), game.record()});
   }
   absl::StatusOr<SubmitResult> result = learner_->Submit(std::move(games));
   if (!result.ok()) {

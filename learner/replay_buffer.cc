@@ -57,6 +57,10 @@ absl::StatusOr<int> ReplayBuffer::AddGame(const GameRecord& record) {
   return static_cast<int>(positions->size());
 }
 
+absl::Status ReplayBuffer::AddGamePositions(absl::Span<const TrainingPosition> positions) {
+  return Add(positions, /*games=*/1);
+}
+
 absl::Status ReplayBuffer::AddPositions(absl::Span<const TrainingPosition> positions) {
   return Add(positions, /*games=*/0);
 }

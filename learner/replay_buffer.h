@@ -68,6 +68,9 @@ class ReplayBuffer {
   // Adds the training positions of a finished game (ExtractTrainingPositions); returns how
   // many. Errors: an invalid record, or a board size other than the buffer's. Thread-safe.
   absl::StatusOr<int> AddGame(const GameRecord& record);
+  // Adds one game's positions, already extracted (and so validated) by the caller; counts the
+  // game. All-or-nothing. Thread-safe.
+  absl::Status AddGamePositions(absl::Span<const TrainingPosition> positions);
   // Adds positions directly (tests, imports); all-or-nothing. Thread-safe.
   absl::Status AddPositions(absl::Span<const TrainingPosition> positions);
 

@@ -109,6 +109,16 @@ TEST(ReplayBufferTest, AddGameCountsPositionsAndGames) {
   GameRecord unfinished = games[0];
   unfinished.result = Outcome::kOngoing;
   EXPECT_FALSE(buffer.AddGame(unfinished).ok());
+
+  // Positions extracted by the caller (the learner validates with them) count as one game;
+  // AddPositions counts none.
+  absl::StatusOr<std::vector<TrainingPosition>> positions = ExtractTrainingPositions(games[1]);
+  ASSERT_TRUE(positions.ok());
+  ASSERT_TRUE(buffer.AddGamePositions(*positions).ok());
+  EXPECT_EQ(buffer.games_added(), 4);
+  EXPECT_EQ(buffer.size(), expected + static_cast<int64_t>(positions->size()));
+  ASSERT_TRUE(buffer.AddPositions(*positions).ok());
+  EXPECT_EQ(buffer.games_added(), 4);
 }
 
 // 15x15, 400 simulations, uniform evaluator: the broadest visit distributions self-play makes.

@@ -318,8 +318,32 @@ absl::StatusOr<std::unique_ptr<GameStore>> GameStore::Open(const GameStoreOption
 }
 
 absl::Status GameStore::Load(const Visitor& visit) {
-  const std::string& dir = options_.dir;
   // 1. Hold the directory: two writers would interleave their batches.
+  if (absl::Status s = LockDirectory(); !s.ok()) return s;
+  absl::StatusOr<std::vector<int64_t>> numbers = ListSegments(options_.dir);
+  if (!numbers.ok()) return numbers.status();
+  // 2. Verify every segment in order and hand its games to `visit`.
+  auto ids = std::make_unique<IdIndex>();
+  int64_t index = 0;
+  SegmentScan newest;
+  for (const int64_t number : *numbers) {
+    const bool is_newest = number == numbers->back();
+    absl::StatusOr<SegmentScan> scan = ScanSegment(number, is_newest, ids.get(), visit, &index);
+    if (!scan.ok()) return scan.status();
+    if (is_newest) newest = *scan;
+  }
+  recovery_.games = index;
+  recovery_.segments = static_cast<int64_t>(numbers->size());
+  {
+    absl::MutexLock l(&mu_);
+    ids_ = std::move(ids);
+  }
+  // 3. Open the newest segment for appending (creating or repairing it as needed).
+  return OpenForAppend(*numbers, newest);
+}
+
+absl::Status GameStore::LockDirectory() {
+  const std::string& dir = options_.dir;
   dir_fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd_ < 0) return Errno("open directory", dir);
   if (flock(dir_fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -329,96 +353,90 @@ absl::Status GameStore::Load(const Visitor& visit) {
     }
     return Errno("lock", dir);
   }
-  absl::StatusOr<std::vector<int64_t>> numbers = ListSegments(dir);
-  if (!numbers.ok()) return numbers.status();
+  return absl::OkStatus();
+}
 
-  // 2. Verify every segment in order and hand its games to `visit`.
-  auto ids = std::make_unique<IdIndex>();
-  int64_t index = 0;
-  int64_t newest_size = 0;    // the newest segment's intact length
-  bool reset_newest = false;  // its header never got written completely
+absl::StatusOr<GameStore::SegmentScan> GameStore::ScanSegment(int64_t number, bool newest,
+                                                              IdIndex* ids, const Visitor& visit,
+                                                              int64_t* index) {
+  const std::string path = absl::StrCat(options_.dir, "/", SegmentName(number));
+  absl::StatusOr<std::string> read = ReadFile(path);
+  if (!read.ok()) return read.status();
+  const absl::string_view data = *read;
+  SegmentScan scan;
+  if (data.size() < kHeaderBytes || data.substr(0, kHeaderBytes) != SegmentHeader(number)) {
+    if (newest && data.size() <= kHeaderBytes) {
+      // A crash while creating the segment: nothing in it was ever acknowledged.
+      scan.unfinished_header = true;
+      recovery_.note = absl::StrCat("rewrote the unfinished header of ", SegmentName(number),
+                                    " (", data.size(), " bytes)");
+      return scan;
+    }
+    return absl::DataLossError(
+        absl::StrCat("game store: ", path, ": bad segment header at byte offset 0 (expected ",
+                     kSegmentMagic, " version ", kVersion, " segment ", number, ")"));
+  }
+  size_t pos = kHeaderBytes;
   std::vector<StoredGame> games;
-  for (const int64_t number : *numbers) {
-    const bool newest = number == numbers->back();
-    const std::string path = absl::StrCat(dir, "/", SegmentName(number));
-    absl::StatusOr<std::string> read = ReadFile(path);
-    if (!read.ok()) return read.status();
-    const absl::string_view data = *read;
-    if (data.size() < kHeaderBytes || data.substr(0, kHeaderBytes) != SegmentHeader(number)) {
-      if (newest && data.size() <= kHeaderBytes) {
-        // A crash while creating the segment: nothing in it was ever acknowledged.
-        reset_newest = true;
-        recovery_.note = absl::StrCat("rewrote the unfinished header of ", SegmentName(number),
-                                      " (", data.size(), " bytes)");
-        break;
-      }
-      return absl::DataLossError(
-          absl::StrCat("game store: ", path, ": bad segment header at byte offset 0 (expected ",
-                       kSegmentMagic, " version ", kVersion, " segment ", number, ")"));
-    }
-    size_t pos = kHeaderBytes;
-    while (pos < data.size()) {
-      const BatchCheck batch = CheckBatch(data, pos);
-      if (!batch.problem.empty()) {
-        const bool intact_after = newest && IntactBatchFrom(data, pos + 1);
-        if (!newest || intact_after) {
-          return absl::DataLossError(
-              absl::StrCat("game store: ", path, ": ", batch.problem, " at byte offset ", pos,
-                           intact_after ? " with intact batches after it (not a torn write)"
-                                        : " in an older segment"));
-        }
-        // A torn write at the very end: never acknowledged, cut it away below.
-        recovery_.truncated_bytes = static_cast<int64_t>(data.size() - pos);
-        recovery_.note = absl::StrCat(
-            "truncated ", data.size() - pos, " bytes of an unfinished write at the end of ",
-            SegmentName(number), " (byte offset ", pos, ": ", batch.problem, ")");
-        break;
-      }
-      games.clear();
-      if (!ParseBody(batch.body, &games)) {
+  while (pos < data.size()) {
+    const BatchCheck batch = CheckBatch(data, pos);
+    if (!batch.problem.empty()) {
+      const bool intact_after = newest && IntactBatchFrom(data, pos + 1);
+      if (!newest || intact_after) {
         return absl::DataLossError(
-            absl::StrCat("game store: ", path, ": malformed batch body at byte offset ", pos));
+            absl::StrCat("game store: ", path, ": ", batch.problem, " at byte offset ", pos,
+                         intact_after ? " with intact batches after it (not a torn write)"
+                                      : " in an older segment"));
       }
-      for (const StoredGame& g : games) {
-        if (!ids->Insert(g.game_id)) {
-          return absl::DataLossError(absl::StrCat("game store: ", path, ": game id ",
-                                                  QuoteId(g.game_id), " stored twice (batch at ",
-                                                  "byte offset ", pos, ")"));
-        }
-        if (absl::Status s = visit ? visit(g, index) : absl::OkStatus(); !s.ok()) {
-          return absl::Status(s.code(), absl::StrCat("game store: visiting game ", index, " (",
-                                                     QuoteId(g.game_id), "): ", s.message()));
-        }
-        ++index;
-      }
-      pos = batch.end;
+      // A torn write at the very end: never acknowledged, cut away by OpenForAppend.
+      recovery_.truncated_bytes = static_cast<int64_t>(data.size() - pos);
+      recovery_.note = absl::StrCat("truncated ", data.size() - pos,
+                                    " bytes of an unfinished write at the end of ",
+                                    SegmentName(number), " (byte offset ", pos, ": ",
+                                    batch.problem, ")");
+      break;
     }
-    if (newest) newest_size = static_cast<int64_t>(pos);
+    games.clear();
+    if (!ParseBody(batch.body, &games)) {
+      return absl::DataLossError(
+          absl::StrCat("game store: ", path, ": malformed batch body at byte offset ", pos));
+    }
+    for (const StoredGame& g : games) {
+      if (!ids->Insert(g.game_id)) {
+        return absl::DataLossError(absl::StrCat("game store: ", path, ": game id ",
+                                                QuoteId(g.game_id), " stored twice (batch at ",
+                                                "byte offset ", pos, ")"));
+      }
+      if (absl::Status s = visit ? visit(g, *index) : absl::OkStatus(); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("game store: visiting game ", *index, " (",
+                                                   QuoteId(g.game_id), "): ", s.message()));
+      }
+      ++*index;
+    }
+    pos = batch.end;
   }
-  recovery_.games = index;
-  recovery_.segments = static_cast<int64_t>(numbers->size());
-  {
-    absl::MutexLock l(&mu_);
-    ids_ = std::move(ids);
-  }
+  scan.intact_bytes = static_cast<int64_t>(pos);
+  return scan;
+}
 
-  // 3. Open the newest segment for appending (creating or repairing it as needed).
+absl::Status GameStore::OpenForAppend(const std::vector<int64_t>& numbers,
+                                      const SegmentScan& newest) {
   absl::MutexLock l(&io_mu_);
-  if (numbers->empty() || reset_newest) {
-    segment_number_ = numbers->empty() ? 1 : numbers->back();
-    absl::StatusOr<int> fd = CreateSegment(dir, segment_number_);
+  if (numbers.empty() || newest.unfinished_header) {
+    segment_number_ = numbers.empty() ? 1 : numbers.back();
+    absl::StatusOr<int> fd = CreateSegment(options_.dir, segment_number_);
     if (!fd.ok()) return fd.status();
     fd_ = *fd;
     segment_size_ = kHeaderBytes;
     return absl::OkStatus();
   }
-  segment_number_ = numbers->back();
-  const std::string path = absl::StrCat(dir, "/", SegmentName(segment_number_));
+  segment_number_ = numbers.back();
+  const std::string path = absl::StrCat(options_.dir, "/", SegmentName(segment_number_));
   fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd_ < 0) return Errno("open", path);
-  segment_size_ = newest_size;
+  segment_size_ = newest.intact_bytes;
   if (recovery_.truncated_bytes > 0 &&
-      (ftruncate(fd_, static_cast<off_t>(newest_size)) != 0 || fsync(fd_) != 0)) {
+      (ftruncate(fd_, static_cast<off_t>(newest.intact_bytes)) != 0 || fsync(fd_) != 0)) {
     return Errno("truncate the torn tail of", path);
   }
   return absl::OkStatus();

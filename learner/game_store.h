@@ -131,6 +131,18 @@ class GameStore {
   explicit GameStore(const GameStoreOptions& options);
 
   absl::Status Load(const Visitor& visit);
+  // Load's steps: lock the directory; verify one segment, handing its games to `visit` (the
+  // newest may end in a torn write or an unfinished header: recovered into recovery_); open
+  // the newest segment for appending.
+  absl::Status LockDirectory();
+  struct SegmentScan {
+    int64_t intact_bytes = 0;        // where its last intact batch ends
+    bool unfinished_header = false;  // the newest segment's header was never written whole
+  };
+  absl::StatusOr<SegmentScan> ScanSegment(int64_t number, bool newest, IdIndex* ids,
+                                          const Visitor& visit, int64_t* index);
+  absl::Status OpenForAppend(const std::vector<int64_t>& numbers, const SegmentScan& newest)
+      ABSL_LOCKS_EXCLUDED(io_mu_);
   // Leader of a group commit: the caller is at the front of queue_. Releases mu_ during I/O.
   void CommitGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `games` as batches (each pwrite + fdatasync); *durable counts the games made durable

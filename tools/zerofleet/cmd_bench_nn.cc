@@ -172,6 +172,42 @@ int BenchNn(double seconds, bool json) {
   return 0;
 }
 
+// The smallest batch that reaches 90% of the network's best evals/s (more games than that only
+// cost memory and latency), one leaf per tree (stronger at equal visits than deeper virtual
+// loss), a thread per core on CPU to keep both busy. Prints it (text), or returns its JSON row.
+absl::StatusOr<std::string> RecommendSelfPlaySettings(int board, double seconds, bool json) {
+  absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(NetList().front());
+  if (!net.ok()) return net.status();
+  const bool gpu = (*net)->device().is_cuda();
+  std::vector<std::pair<int, double>> curve;
+  double best = 0;
+  for (int b : {8, 16, 32, 64, 128, 256, 512}) {
+    absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), b, board, seconds / 4);
+    if (!evals.ok()) return evals.status();
+    curve.emplace_back(b, *evals);
+    best = std::max(best, *evals);
+  }
+  int knee = curve.back().first;
+  for (const auto& [b, evals] : curve) {
+    if (evals >= 0.9 * best) {
+      knee = b;
+      break;
+    }
+  }
+  const int threads = gpu ? 2 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int train_batch = gpu ? 1024 : 256;
+  const std::string recommendation =
+      absl::StrFormat("--parallel-games %d --leaves-per-game 1 --threads %d --batch-size %d",
+                      knee * threads, threads, train_batch);
+  if (json) {
+    return absl::StrFormat("{\"recommended\":\"%s\",\"knee_batch\":%d}", recommendation, knee);
+  }
+  std::printf("\nnetwork %s evals/s by batch:", NetList().front().c_str());
+  for (const auto& [b, evals] : curve) std::printf(" %d:%.0f", b, evals);
+  std::printf("\nrecommended for this machine: %s\n", recommendation.c_str());
+  return std::string();
+}
+
 int BenchSelfPlay(double seconds, bool json) {
   absl::StatusOr<SelfPlayOptions> options = SelfPlayOptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
@@ -223,40 +259,9 @@ int BenchSelfPlay(double seconds, bool json) {
                   sims / *ceiling, kSelfPlayTargetRatio);
     }
   }
-  // Recommendation: the smallest batch that reaches 90% of the network's best evals/s (more
-  // games than that only cost memory and latency), one leaf per tree (stronger at equal
-  // visits than deeper virtual loss), a thread per core on CPU to keep both busy.
-  absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(NetList().front());
-  if (!net.ok()) return Fail(net.status());
-  const bool gpu = (*net)->device().is_cuda();
-  std::vector<std::pair<int, double>> curve;
-  double best = 0;
-  for (int b : {8, 16, 32, 64, 128, 256, 512}) {
-    absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), b, board, seconds / 4);
-    if (!evals.ok()) return Fail(evals.status());
-    curve.emplace_back(b, *evals);
-    best = std::max(best, *evals);
-  }
-  int knee = curve.back().first;
-  for (const auto& [b, evals] : curve) {
-    if (evals >= 0.9 * best) {
-      knee = b;
-      break;
-    }
-  }
-  const int threads = gpu ? 2 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const int train_batch = gpu ? 1024 : 256;
-  const std::string recommendation =
-      absl::StrFormat("--parallel-games %d --leaves-per-game 1 --threads %d --batch-size %d",
-                      knee * threads, threads, train_batch);
-  if (json) {
-    rows.push_back(
-        absl::StrFormat("{\"recommended\":\"%s\",\"knee_batch\":%d}", recommendation, knee));
-  } else {
-    std::printf("\nnetwork %s evals/s by batch:", NetList().front().c_str());
-    for (const auto& [b, evals] : curve) std::printf(" %d:%.0f", b, evals);
-    std::printf("\nrecommended for this machine: %s\n", recommendation.c_str());
-  }
+  absl::StatusOr<std::string> recommendation = RecommendSelfPlaySettings(board, seconds, json);
+  if (!recommendation.ok()) return Fail(recommendation.status());
+  if (json) rows.push_back(*recommendation);
   if (json) {
     std::printf(
         "{\"bench\":\"selfplay\",\"board\":%d,\"sims_per_move\":%d,\"batch\":%d,"

@@ -42,6 +42,31 @@ std::string DefaultActorId() {
                          random() & 0xffff);
 }
 
+// One progress update from `s` (a logged line every 10 s, after *last_line) and the metrics,
+// when kept.
+void ReportActor(const ActorSnapshot& s, SelfPlayMetricSet* selfplay, ActorMetricSet* actor,
+                 Progress& progress, absl::Time* last_line) {
+  if (selfplay != nullptr) {
+    AdvanceCounterTo(selfplay->simulations, static_cast<double>(s.simulations));
+    AdvanceCounterTo(selfplay->moves, static_cast<double>(s.moves));
+    AdvanceCounterTo(selfplay->games, static_cast<double>(s.games_finished));
+    AdvanceCounterTo(actor->games_acked, static_cast<double>(s.games_acked));
+    AdvanceCounterTo(actor->evaluate_retries, static_cast<double>(s.evaluate_retries));
+    actor->batches_in_flight.Set(s.batches_in_flight);
+    actor->games_pending.Set(static_cast<double>(s.games_pending));
+  }
+  const double secs = std::max(1e-9, s.elapsed_seconds);
+  const std::string line = absl::StrFormat(
+      "games %d | acked %d | pending %d | sims/s %.0f | evals/s %.0f | batch %.0f | model v%d",
+      s.games_finished, s.games_acked, s.games_pending, s.simulations / secs,
+      s.evaluations / secs, s.evaluations / std::max<double>(1, s.batches), s.model_version);
+  progress.Update(line);
+  if (absl::Now() - *last_line > absl::Seconds(10)) {
+    *last_line = absl::Now();
+    progress.Log(line);
+  }
+}
+
 }  // namespace
 
 void ApplyActorDefaults(const std::vector<std::string>&) {
@@ -102,27 +127,8 @@ int RunActorCommand(const std::vector<std::string>& args) {
     absl::Time last_line = absl::Now();
     while (!done.load()) {
       absl::SleepFor(absl::Milliseconds(200));
-      const ActorSnapshot s = (*actor)->snapshot();
-      if (selfplay_metrics != nullptr) {
-        AdvanceCounterTo(selfplay_metrics->simulations, static_cast<double>(s.simulations));
-        AdvanceCounterTo(selfplay_metrics->moves, static_cast<double>(s.moves));
-        AdvanceCounterTo(selfplay_metrics->games, static_cast<double>(s.games_finished));
-        AdvanceCounterTo(actor_metrics->games_acked, static_cast<double>(s.games_acked));
-        AdvanceCounterTo(actor_metrics->evaluate_retries, static_cast<double>(s.evaluate_retries));
-        actor_metrics->batches_in_flight.Set(s.batches_in_flight);
-        actor_metrics->games_pending.Set(static_cast<double>(s.games_pending));
-      }
-      const double secs = std::max(1e-9, s.elapsed_seconds);
-      const std::string line = absl::StrFormat(
-          "games %d | acked %d | pending %d | sims/s %.0f | evals/s %.0f | batch %.0f | "
-          "model v%d",
-          s.games_finished, s.games_acked, s.games_pending, s.simulations / secs,
-          s.evaluations / secs, s.evaluations / std::max<double>(1, s.batches), s.model_version);
-      progress.Update(line);
-      if (absl::Now() - last_line > absl::Seconds(10)) {
-        last_line = absl::Now();
-        progress.Log(line);
-      }
+      ReportActor((*actor)->snapshot(), selfplay_metrics.get(), actor_metrics.get(), progress,
+                  &last_line);
     }
   });
   absl::Status status = (*actor)->Run(&stop, callbacks);

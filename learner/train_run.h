@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/nn/network.h"
 #include "common/nn/torch_evaluator.h"
 #include "common/search/self_play.h"
@@ -115,6 +116,15 @@ class TrainRun {
 
  private:
   explicit TrainRun(const TrainRunOptions& options) : options_(options) {}
+  // Where Run started: its rates and ETA count from here.
+  struct RunStart {
+    absl::Time time;
+    int64_t games = 0;
+    int64_t step = 0;
+  };
+  TrainSnapshot Snapshot(const RunStart& run, const SelfPlayStats& stats) const;
+  // The per-iteration log line.
+  std::string IterationLine(const TrainSnapshot& s, const TrainCallbacks& callbacks) const;
 
   TrainRunOptions options_;
   std::unique_ptr<TorchEvaluator> evaluator_;  // outlives learner_, whose hook uses it

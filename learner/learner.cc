@@ -332,7 +332,7 @@ absl::StatusOr<bool> Learner::TrainStep() {
   }
   if (n % options_.log_every_steps == 0) {
     const LearnerStatus s = status();
-    LearnerMetrics m;
+    LearnerMetricsRow m;
     m.step = n;
     m.stats = *step;
     const double secs = std::max(absl::ToDoubleSeconds(absl::Now() - start_), 1e-9);

@@ -15,74 +15,33 @@
 namespace zf {
 namespace {
 
-void AppendEscaped(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
 }  // namespace
 
-void JsonLine::Key(absl::string_view key) {
-  if (!body_.empty()) body_.push_back(',');
-  AppendEscaped(key, &body_);
-  body_.push_back(':');
-}
-
 JsonLine& JsonLine::Int(absl::string_view key, int64_t value) {
-  Key(key);
-  absl::StrAppend(&body_, value);
+  row_[std::string(key)] = value;
   return *this;
 }
 
 JsonLine& JsonLine::Double(absl::string_view key, double value) {
-  Key(key);
-  if (std::isfinite(value)) {
-    absl::StrAppendFormat(&body_, "%.9g", value);
-  } else {
-    body_.append("null");
-  }
+  row_[std::string(key)] = std::isfinite(value) ? nlohmann::ordered_json(value) : nullptr;
   return *this;
 }
 
 JsonLine& JsonLine::String(absl::string_view key, absl::string_view value) {
-  Key(key);
-  AppendEscaped(value, &body_);
+  row_[std::string(key)] = std::string(value);
   return *this;
 }
 
 JsonLine& JsonLine::Bool(absl::string_view key, bool value) {
-  Key(key);
-  body_.append(value ? "true" : "false");
+  row_[std::string(key)] = value;
   return *this;
 }
 
-JsonLine ToJson(const LearnerMetrics& m) {
+JsonLine ToJson(const LearnerMetricsRow& m) {
   JsonLine line;
   line.Int("step", m.step)
       .Double("time", absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()))

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "learner/trainer.h"
+#include "nlohmann/json.hpp"
 
 namespace zf {
 
@@ -26,16 +27,15 @@ class JsonLine {
   JsonLine& Double(absl::string_view key, double value);
   JsonLine& String(absl::string_view key, absl::string_view value);
   JsonLine& Bool(absl::string_view key, bool value);
-  // "{...}" without a newline.
-  std::string ToString() const { return "{" + body_ + "}"; }
+  // "{...}" without a newline, keys in the order they were added.
+  std::string ToString() const { return row_.dump(); }
 
  private:
-  void Key(absl::string_view key);
-  std::string body_;
+  nlohmann::ordered_json row_ = nlohmann::ordered_json::object();
 };
 
 // The standard learner row (what `zerofleet train` logs every few steps).
-struct LearnerMetrics {
+struct LearnerMetricsRow {
   int64_t step = 0;
   StepStats stats;
   double samples_per_second = 0;
@@ -45,7 +45,7 @@ struct LearnerMetrics {
   int64_t model_version = 0;
 };
 // Its row, with "time" (Unix seconds) added.
-JsonLine ToJson(const LearnerMetrics& m);
+JsonLine ToJson(const LearnerMetricsRow& m);
 
 struct MetricsLogOptions {
   int fsync_every_lines = 20;

@@ -31,7 +31,7 @@ TEST(MetricsLogTest, AppendsOneObjectPerLineAcrossReopens) {
     auto log = MetricsLog::Open(run, MetricsLogOptions{2, absl::Seconds(30)});
     ASSERT_TRUE(log.ok()) << log.status();
     EXPECT_EQ((*log)->path(), run + "/metrics.jsonl");
-    LearnerMetrics m;
+    LearnerMetricsRow m;
     m.step = 1;
     m.stats.policy_loss = 3.5;
     m.stats.value_loss = 0.75;

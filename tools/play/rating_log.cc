@@ -19,11 +19,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// JSON has no infinity: an unbounded Elo is written "+inf" / "-inf" (Python's float() reads it).
-Json Number(double v) {
-  if (std::isfinite(v)) return Json(v);
-  return Json(v > 0 ? "+inf" : "-inf");
-}
 double ReadNumber(const Json& j, const char* key) {
   const Json& v = j.at(key);
   if (v.is_string()) {
@@ -74,6 +69,11 @@ void ReadLines(const std::string& path, const std::function<void(const std::stri
 }
 
 }  // namespace
+
+nlohmann::json EloJson(double v) {
+  if (std::isfinite(v)) return Json(v);
+  return Json(v > 0 ? "+inf" : "-inf");
+}
 
 absl::StatusOr<std::unique_ptr<RatingLog>> RatingLog::Open(
     const std::string& run_dir, const std::function<void(const std::string&)>& warn, bool create) {
@@ -133,9 +133,9 @@ absl::Status RatingLog::AppendVersion(const RatedVersion& v) {
                   {"step", v.step},
                   {"games", v.games},
                   {"minutes", v.minutes},
-                  {"elo", Number(v.elo)},
-                  {"elo_low", Number(v.elo_low)},
-                  {"elo_high", Number(v.elo_high)},
+                  {"elo", EloJson(v.elo)},
+                  {"elo_low", EloJson(v.elo_low)},
+                  {"elo_high", EloJson(v.elo_high)},
                   {"rating_games", v.rating_games},
                   {"time", v.time}};
   if (absl::Status s = AppendLine(run_dir_ + "/ratings.jsonl", j.dump()); !s.ok()) return s;

@@ -18,9 +18,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 #include "tools/play/elo_fit.h"
 
 namespace zf::play {
+
+// JSON has no infinity: an unbounded Elo is written "+inf" / "-inf" (Python's float() reads
+// it, and so does this file's reader). Used by the rating files and `zerofleet ratings --json`.
+nlohmann::json EloJson(double elo);
 
 // Games between two players, from a's point of view.
 struct RatingMatch {

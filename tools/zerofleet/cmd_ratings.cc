@@ -16,15 +16,6 @@
 #include "tools/zerofleet/commands.h"
 
 namespace zf::cli {
-namespace {
-
-// JSON has no infinity: an unbounded end is written as a string.
-nlohmann::json JsonElo(double v) {
-  if (std::isfinite(v)) return v;
-  return v > 0 ? "+inf" : "-inf";
-}
-
-}  // namespace
 
 int RunRatingsCommand(const std::vector<std::string>& args) {
   if (args.size() != 1) return Fail("usage: zerofleet ratings RUN_DIR");
@@ -47,9 +38,9 @@ int RunRatingsCommand(const std::vector<std::string>& args) {
     for (const play::PlayerRating& r : *fit) {
       out["players"].push_back({{"name", r.name},
                                 {"rated", r.rated},
-                                {"elo", JsonElo(r.elo)},
-                                {"elo_low", JsonElo(r.elo_low)},
-                                {"elo_high", JsonElo(r.elo_high)},
+                                {"elo", play::EloJson(r.elo)},
+                                {"elo_low", play::EloJson(r.elo_low)},
+                                {"elo_high", play::EloJson(r.elo_high)},
                                 {"games", r.games}});
     }
     for (const play::RatedVersion& v : (*log)->versions()) {
@@ -57,9 +48,9 @@ int RunRatingsCommand(const std::vector<std::string>& args) {
                                 {"minutes", v.minutes},
                                 {"step", v.step},
                                 {"games", v.games},
-                                {"elo", JsonElo(v.elo)},
-                                {"elo_low", JsonElo(v.elo_low)},
-                                {"elo_high", JsonElo(v.elo_high)}});
+                                {"elo", play::EloJson(v.elo)},
+                                {"elo_low", play::EloJson(v.elo_low)},
+                                {"elo_high", play::EloJson(v.elo_high)}});
     }
     std::printf("%s\n", out.dump().c_str());
     return 0;

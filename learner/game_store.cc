@@ -368,8 +368,8 @@ absl::StatusOr<GameStore::SegmentScan> GameStore::ScanSegment(int64_t number, bo
     if (newest && data.size() <= kHeaderBytes) {
       // A crash while creating the segment: nothing in it was ever acknowledged.
       scan.unfinished_header = true;
-      recovery_.note = absl::StrCat("rewrote the unfinished header of ", SegmentName(number),
-                                    " (", data.size(), " bytes)");
+      recovery_.note = absl::StrCat("rewrote the unfinished header of ", SegmentName(number), " (",
+                                    data.size(), " bytes)");
       return scan;
     }
     return absl::DataLossError(
@@ -390,10 +390,9 @@ absl::StatusOr<GameStore::SegmentScan> GameStore::ScanSegment(int64_t number, bo
       }
       // A torn write at the very end: never acknowledged, cut away by OpenForAppend.
       recovery_.truncated_bytes = static_cast<int64_t>(data.size() - pos);
-      recovery_.note = absl::StrCat("truncated ", data.size() - pos,
-                                    " bytes of an unfinished write at the end of ",
-                                    SegmentName(number), " (byte offset ", pos, ": ",
-                                    batch.problem, ")");
+      recovery_.note = absl::StrCat(
+          "truncated ", data.size() - pos, " bytes of an unfinished write at the end of ",
+          SegmentName(number), " (byte offset ", pos, ": ", batch.problem, ")");
       break;
     }
     games.clear();

@@ -201,9 +201,9 @@ absl::StatusOr<SubmitResult> Learner::Submit(std::vector<IncomingGame> games) {
     std::vector<StoredGame> stored;
     stored.reserve(games.size());
     for (const IncomingGame& game : games) {
-      stored.push_back(StoredGame{
-          game.game_id, game.model_version,
-          game.serialized.empty() ? SerializeGameRecord(game.record) : game.serialized});
+      stored.push_back(
+          StoredGame{game.game_id, game.model_version,
+                     game.serialized.empty() ? SerializeGameRecord(game.record) : game.serialized});
     }
     absl::StatusOr<std::vector<bool>> is_new = store_->Append(stored);
     if (!is_new.ok()) return StoreFailed(is_new.status());

@@ -160,14 +160,13 @@ TrainSnapshot TrainRun::Snapshot(const RunStart& run, const SelfPlayStats& stats
   return s;
 }
 
-std::string TrainRun::IterationLine(const TrainSnapshot& s,
-                                    const TrainCallbacks& callbacks) const {
+std::string TrainRun::IterationLine(const TrainSnapshot& s, const TrainCallbacks& callbacks) const {
   // Before the first step there are no losses to show: say what training waits for.
   const std::string training =
-      s.step > 0 ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g",
-                                   s.last.policy_loss, s.last.value_loss, s.last.policy_entropy,
-                                   s.last.lr)
-                 : absl::StrFormat("training starts at %d positions", options_.ratio.min_positions);
+      s.step > 0
+          ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g", s.last.policy_loss,
+                            s.last.value_loss, s.last.policy_entropy, s.last.lr)
+          : absl::StrFormat("training starts at %d positions", options_.ratio.min_positions);
   std::string line = absl::StrFormat(
       "iter %d/%d games %d positions %d step %d | %s | sims/s %.0f evals/s %.0f batch %.0f "
       "| buffer %d | model v%d",
@@ -205,7 +204,8 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   BackgroundSelfPlay games(selfplay, selfplay_evaluator, evaluator_.get(), learner_.get());
   decorate_metrics_ = [&](JsonLine* row) {
     const TrainSnapshot s = Snapshot(run, games.stats());
-    row->Double("sims_per_second", s.sims_per_second).Double("evals_per_second", s.evals_per_second);
+    row->Double("sims_per_second", s.sims_per_second)
+        .Double("evals_per_second", s.evals_per_second);
   };
 
   // 2. The learner loop, on this thread.
@@ -243,8 +243,8 @@ absl::Status TrainRun::Run(const std::atomic<bool>* stop, const TrainCallbacks& 
   if (callbacks.on_progress) callbacks.on_progress(Snapshot(run, games.stats()));
   absl::Status saved = learner_->SaveCheckpoint();
   if (saved.ok()) {
-    log(absl::StrCat("checkpoint at step ", trainer().step(), ", model v", model_version(),
-                     " -> ", model_path()));
+    log(absl::StrCat("checkpoint at step ", trainer().step(), ", model v", model_version(), " -> ",
+                     model_path()));
   }
   if (absl::Status st = learner_->Sync(); !st.ok() && saved.ok()) saved = st;
   decorate_metrics_ = nullptr;

@@ -35,25 +35,6 @@ std::unique_ptr<ChildProcess> StartServer(const std::vector<std::string>& argv,
   return ChildProcess::Start(argv, dir.Path("out"), dir.Path("err"));
 }
 
-// Returns the server's port from its first stdout line, "listening on 127.0.0.1:PORT (...)"
-// (0 if none).
-int StartAndReadPort(ChildProcess& p) {
-  std::string line;
-  if (p.WaitForOutput(ChildProcess::Stream::kStdout, "\n", absl::Seconds(60))) {
-    const std::string out = p.Output(ChildProcess::Stream::kStdout);
-    line = out.substr(0, out.find('\n'));
-  }
-  const std::string prefix = "listening on 127.0.0.1:";
-  if (line.rfind(prefix, 0) != 0) {
-    ADD_FAILURE() << "unexpected first line: '" << line << "'";
-    return 0;
-  }
-  const std::string rest = line.substr(prefix.size());
-  int port = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port)) << line;
-  return port;
-}
-
 TEST(InferenceServerProcessTest, PythonClientFromTheProtoFilesAlone) {
   const testing::ScopedTempDir dir("zf_inference_server_");
   ASSERT_FALSE(dir.path().empty());
@@ -62,8 +43,8 @@ TEST(InferenceServerProcessTest, PythonClientFromTheProtoFilesAlone) {
                    "--max-queue-delay-us=200"},
                   dir);
   ASSERT_NE(server, nullptr);
-  const int port = StartAndReadPort(*server);
-  ASSERT_GT(port, 0);
+  const int port = ReadListeningPort(*server, absl::Seconds(60));
+  ASSERT_GT(port, 0) << server->Log();
   const std::string source = EnvOr("ZF_SOURCE_DIR", ".");
   const std::string cmd =
       absl::StrCat("timeout -k 5 60 /usr/bin/python3 ", source, "/tests/rpc/python_client.py ",
@@ -85,8 +66,8 @@ TEST(InferenceServerProcessTest, ServesATorchModelAndStopsCleanly) {
   std::unique_ptr<ChildProcess> server =
       StartServer({ServerBinary(), "--net=tiny", "--device=cpu", "--port=0"}, dir);
   ASSERT_NE(server, nullptr);
-  const int port = StartAndReadPort(*server);
-  ASSERT_GT(port, 0);
+  const int port = ReadListeningPort(*server, absl::Seconds(60));
+  ASSERT_GT(port, 0) << server->Log();
   RemoteEvaluatorOptions o;
   o.target = absl::StrCat("127.0.0.1:", port);
   auto remote = *RemoteEvaluator::Create(o);

@@ -119,16 +119,6 @@ bool WaitFor(absl::Duration timeout, const std::function<bool()>& done) {
   return done();
 }
 
-int ReadPort(ChildProcess& p) {
-  if (!p.WaitForOutput(ChildProcess::Stream::kStdout, "\n", absl::Seconds(90))) return 0;
-  const std::string out = p.Output(ChildProcess::Stream::kStdout);
-  const std::string prefix = "listening on 127.0.0.1:";
-  if (out.rfind(prefix, 0) != 0) return 0;
-  const std::string rest = out.substr(prefix.size());
-  int port = 0;
-  return absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port) ? port : 0;
-}
-
 double Metric(int port, const std::string& name) {
   httplib::Client http("127.0.0.1", port);
   http.set_connection_timeout(2);
@@ -225,7 +215,7 @@ TEST(LearnerFullDiskTest, CheckpointFailureIsRetriedWhileTheLearnerServes) {
                            absl::StrCat(metrics_port)},
                           dir.Path("out"), dir.Path("err"));
   ASSERT_NE(learner, nullptr);
-  const int port = ReadPort(*learner);
+  const int port = ReadListeningPort(*learner);
   ASSERT_GT(port, 0) << learner->Log();
   auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port));
   auto stub = v1::LearnerService::NewStub(channel);

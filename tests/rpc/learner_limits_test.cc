@@ -42,16 +42,6 @@ int Threads(pid_t pid) {
   return -1;
 }
 
-int ReadPort(ChildProcess& p) {
-  if (!p.WaitForOutput(ChildProcess::Stream::kStdout, "\n", absl::Seconds(90))) return 0;
-  const std::string out = p.Output(ChildProcess::Stream::kStdout);
-  const std::string prefix = "listening on 127.0.0.1:";
-  if (out.rfind(prefix, 0) != 0) return 0;
-  const std::string rest = out.substr(prefix.size());
-  int port = 0;
-  return absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port) ? port : 0;
-}
-
 // An open bidi stream on `method` that has sent `message`; the caller keeps it open.
 struct OpenStream {
   std::unique_ptr<grpc::ClientContext> context = std::make_unique<grpc::ClientContext>();
@@ -95,7 +85,7 @@ class LearnerLimitsTest : public ::testing::Test {
          "2"},
         dir_.Path("out"), dir_.Path("err"));
     ASSERT_NE(learner_, nullptr);
-    const int port = ReadPort(*learner_);
+    const int port = ReadListeningPort(*learner_);
     ASSERT_GT(port, 0) << learner_->Log();
     target_ = absl::StrCat("127.0.0.1:", port);
     RpcSecurityOptions with_token;

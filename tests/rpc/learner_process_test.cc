@@ -26,25 +26,6 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v != nullptr ? v : fallback;
 }
 
-// The learner's port from its first stdout line, "listening on 127.0.0.1:PORT (...)"; 0 if
-// none came within the timeout.
-int ReadPort(ChildProcess& p) {
-  std::string line;
-  if (p.WaitForOutput(ChildProcess::Stream::kStdout, "\n", absl::Seconds(90))) {
-    const std::string out = p.Output(ChildProcess::Stream::kStdout);
-    line = out.substr(0, out.find('\n'));
-  }
-  const std::string prefix = "listening on 127.0.0.1:";
-  if (line.rfind(prefix, 0) != 0) {
-    ADD_FAILURE() << "unexpected first line: '" << line << "'\n" << p.Log();
-    return 0;
-  }
-  const std::string rest = line.substr(prefix.size());
-  int port = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port)) << line;
-  return port;
-}
-
 // Runs `cmd` through the shell (stderr into stdout); sets *exit_code (-1: no normal exit).
 std::string RunShell(const std::string& cmd, int* exit_code) {
   std::string output;
@@ -77,8 +58,8 @@ TEST(LearnerProcessTest, PythonClientCallsEveryRpcFromTheProtoFilesAlone) {
                            "cpu", "--sims", "16", "--device", "cpu"},
                           dir.Path("out"), dir.Path("err"));
   ASSERT_NE(learner, nullptr);
-  const int port = ReadPort(*learner);
-  ASSERT_GT(port, 0);
+  const int port = ReadListeningPort(*learner);
+  ASSERT_GT(port, 0) << learner->Log();
 
   const std::string source = EnvOr("ZF_SOURCE_DIR", ".");
   int exit_code = -1;

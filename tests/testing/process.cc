@@ -17,6 +17,7 @@
 
 #include "absl/base/const_init.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -186,6 +187,17 @@ std::string ChildProcess::Log() const {
   std::string log = Slurp(out_path_);
   if (err_path_ != out_path_) log += Slurp(err_path_);
   return log;
+}
+
+int ReadListeningPort(ChildProcess& p, absl::Duration timeout) {
+  if (!p.WaitForOutput(ChildProcess::Stream::kStdout, "\n", timeout)) return 0;
+  const std::string out = p.Output(ChildProcess::Stream::kStdout);
+  const std::string line = out.substr(0, out.find('\n'));
+  const std::string prefix = "listening on 127.0.0.1:";
+  if (line.rfind(prefix, 0) != 0) return 0;
+  const std::string rest = line.substr(prefix.size());
+  int port = 0;
+  return absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port) ? port : 0;
 }
 
 }  // namespace zf::testing

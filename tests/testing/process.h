@@ -82,6 +82,10 @@ class ChildProcess {
   int status_ = 0;  // the wait status, once exited_
 };
 
+// The port from a server's first stdout line, "listening on 127.0.0.1:PORT (...)" (the learner
+// and the inference server print it once serving); 0 if no such line came within `timeout`.
+int ReadListeningPort(ChildProcess& p, absl::Duration timeout = absl::Seconds(90));
+
 }  // namespace zf::testing
 
 #endif  // ZEROFLEET_TESTS_TESTING_PROCESS_H_

@@ -58,8 +58,8 @@ void ReportActor(const ActorSnapshot& s, SelfPlayMetricSet* selfplay, ActorMetri
   const double secs = std::max(1e-9, s.elapsed_seconds);
   const std::string line = absl::StrFormat(
       "games %d | acked %d | pending %d | sims/s %.0f | evals/s %.0f | batch %.0f | model v%d",
-      s.games_finished, s.games_acked, s.games_pending, s.simulations / secs,
-      s.evaluations / secs, s.evaluations / std::max<double>(1, s.batches), s.model_version);
+      s.games_finished, s.games_acked, s.games_pending, s.simulations / secs, s.evaluations / secs,
+      s.evaluations / std::max<double>(1, s.batches), s.model_version);
   progress.Update(line);
   if (absl::Now() - *last_line > absl::Seconds(10)) {
     *last_line = absl::Now();

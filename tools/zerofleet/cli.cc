@@ -114,9 +114,19 @@ absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromFlags() {
 
 int Fail(const absl::Status& status) { return Fail(status.message()); }
 
+namespace {
+// Written once at startup (RunMain), before any thread exists; read by Fail.
+std::string& ProgramName() {
+  static std::string* const name = new std::string("zerofleet");
+  return *name;
+}
+}  // namespace
+
+void SetProgramName(absl::string_view name) { ProgramName() = std::string(name); }
+
 int Fail(absl::string_view message) {
-  std::fprintf(stderr, "zerofleet: error: %.*s\n", static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "%s: error: %.*s\n", ProgramName().c_str(),
+               static_cast<int>(message.size()), message.data());
   return 2;
 }
 

@@ -60,9 +60,12 @@ absl::StatusOr<SearchOptions> SearchOptionsFromFlags();
 // Rules + search + parallel_games/threads/seed, validated together.
 absl::StatusOr<SelfPlayOptions> SelfPlayOptionsFromFlags();
 
-// Prints "zerofleet: error: <message>" on one line to stderr; returns the exit code 2.
+// Prints "<program>: error: <message>" on one line to stderr; returns the exit code 2.
 int Fail(const absl::Status& status);
 int Fail(absl::string_view message);
+// The name errors start with: the binary's (zerofleet, zerofleet-learner, ...). Set once by
+// RunMain before any command runs; "zerofleet" until then.
+void SetProgramName(absl::string_view name);
 
 }  // namespace zf::cli
 

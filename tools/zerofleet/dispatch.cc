@@ -203,6 +203,10 @@ namespace zf::cli {
 
 int RunMain(int argc, char** argv, const char* command_name) {
   KeepFreedMemoryForReuse();  // tensors' memory is reused, not faulted in again per batch
+  if (argc > 0) {
+    const absl::string_view self = argv[0];
+    SetProgramName(self.substr(self.rfind('/') + 1));
+  }
   absl::SetProgramUsageMessage("zerofleet <command> [flags]; see `zerofleet --help`");
   // zerofleet <command> [flags...], or a fixed command: <binary> [flags...].
   int first_flag = 1;

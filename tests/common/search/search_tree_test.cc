@@ -563,12 +563,14 @@ ForcedResult SearchWithForcedPlayouts(float k, bool noise) {
   return {tree.RootVisits(), tree.PolicyTargetVisits()};
 }
 
-TEST(SearchTreeTest, ForcedPlayoutsWidenTheRootAndThePolicyTargetPrunesThem) {
+// Forced playouts apply to root children that have a visit (KataGo's rule): they move visits
+// from the favourite to the others; the target takes the surplus back.
+TEST(SearchTreeTest, ForcedPlayoutsSpreadRootVisitsAndThePolicyTargetPrunesThem) {
   const ForcedResult plain = SearchWithForcedPlayouts(0.0f, /*noise=*/true);
   const ForcedResult forced = SearchWithForcedPlayouts(2.0f, /*noise=*/true);
   EXPECT_EQ(plain.target, plain.visits);  // off: the target is the visits
-  EXPECT_GT(forced.visits.size(), plain.visits.size());
-  EXPECT_EQ(SumVisits(forced.visits), 400);
+  EXPECT_LT(VisitsOf(forced.visits, 40), VisitsOf(plain.visits, 40));
+  EXPECT_EQ(SumVisits(forced.visits), 399);  // 400 playouts, the first expanded the root
   // The target: no more visits per move than searched, the best move untouched, forced-only
   // children (one visit left) gone, and some visits pruned.
   ASSERT_FALSE(forced.target.empty());

@@ -125,8 +125,8 @@ std::string& ProgramName() {
 void SetProgramName(absl::string_view name) { ProgramName() = std::string(name); }
 
 int Fail(absl::string_view message) {
-  std::fprintf(stderr, "%s: error: %.*s\n", ProgramName().c_str(),
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "%s: error: %.*s\n", ProgramName().c_str(), static_cast<int>(message.size()),
+               message.data());
   return 2;
 }
 

@@ -260,11 +260,9 @@ std::vector<std::pair<int16_t, uint32_t>> SearchTree::PolicyTargetVisits() const
   }
   if (best < 0 || nodes_[children[best]].visits == 0) return RootVisits();
   const float c_sqrt_n = options_.c_puct * std::sqrt(static_cast<float>(root.visits));
-  auto puct = [&](int i, float visits) {
-    const Node& child = nodes_[children[i]];
-    return child.value_sum / child.visits + c_sqrt_n * FromBf16(edges[i].prior) / (1 + visits);
-  };
-  const float best_puct = puct(best, static_cast<float>(nodes_[children[best]].visits));
+  const Node& best_child = nodes_[children[best]];
+  const float best_puct = best_child.value_sum / best_child.visits +
+                          c_sqrt_n * FromBf16(edges[best].prior) / (1 + best_child.visits);
   std::vector<std::pair<int16_t, uint32_t>> out;
   for (int i = 0; i < root.num_touched; ++i) {
     const Node& child = nodes_[children[i]];

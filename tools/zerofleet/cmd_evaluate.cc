@@ -116,8 +116,8 @@ absl::StatusOr<play::ArenaOptions> ArenaOptionsFromFlags(const Rules& rules) {
 
 // 2. The SPRT, when --sprt-elo1 differs from --sprt-elo0.
 struct SprtSetting {
-  bool on = false;
   play::SprtOptions options;
+  bool on() const { return options.elo0 != options.elo1; }
 };
 
 absl::StatusOr<SprtSetting> SprtFromFlags() {
@@ -126,8 +126,7 @@ absl::StatusOr<SprtSetting> SprtFromFlags() {
   sprt.options.elo1 = absl::GetFlag(FLAGS_sprt_elo1);
   sprt.options.alpha = absl::GetFlag(FLAGS_sprt_alpha);
   sprt.options.beta = absl::GetFlag(FLAGS_sprt_beta);
-  sprt.on = sprt.options.elo0 != sprt.options.elo1;
-  if (sprt.on) {
+  if (sprt.on()) {
     if (absl::Status s = play::ValidateSprtOptions(sprt.options); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
     }
@@ -182,10 +181,10 @@ void PrintHeader(FILE* text, const play::ArenaOptions& options, const Players& p
       players.p1.name.c_str(), players.p2.name.c_str(), DescribeRules(options.rules).c_str(),
       search.simulations, options.openings.size(), static_cast<long long>(options.games),
       static_cast<int>(std::min<int64_t>(options.parallel_games, options.games)),
-      sprt.on ? absl::StrFormat(", SPRT elo0=%g elo1=%g alpha=%g beta=%g", o.elo0, o.elo1, o.alpha,
-                                o.beta)
-                    .c_str()
-              : "");
+      sprt.on() ? absl::StrFormat(", SPRT elo0=%g elo1=%g alpha=%g beta=%g", o.elo0, o.elo1,
+                                  o.alpha, o.beta)
+                      .c_str()
+                : "");
   if (options.sample_moves == 0 &&
       options.games > 2 * static_cast<int64_t>(options.openings.size()) &&
       players.p1.kind != play::PlayerKind::kRandom &&
@@ -215,7 +214,7 @@ absl::StatusOr<play::ArenaResult> PlayMatch(const play::ArenaOptions& options,
             static_cast<long long>(score.draws), static_cast<long long>(score.losses),
             play::FormatElo(play::EstimateElo(score).elo));
         bool stop = false;
-        if (sprt.on) {
+        if (sprt.on()) {
           *sprt_status = play::ComputeSprt(score, sprt.options);
           *sprt_games = score.games();
           absl::StrAppend(&line,
@@ -244,7 +243,7 @@ void PrintResult(FILE* text, const Players& players, const play::ArenaResult& re
                100 * elo.score, 100 * 1.959964 * elo.score_stderr, play::FormatElo(elo.elo).c_str(),
                play::FormatElo(elo.elo_low).c_str(), play::FormatElo(elo.elo_high).c_str(),
                100 * elo.los);
-  if (sprt.on) {
+  if (sprt.on()) {
     std::fprintf(text, "SPRT: LLR %.2f, bounds [%.2f, %.2f]: %s after %lld games\n",
                  sprt_status.llr, sprt_status.lower_bound, sprt_status.upper_bound,
                  play::SprtDecisionName(sprt_status.decision), static_cast<long long>(sprt_games));
@@ -268,7 +267,7 @@ void PrintResult(FILE* text, const Players& players, const play::ArenaResult& re
         {"elo_low", JsonNumber(elo.elo_low)},
         {"elo_high", JsonNumber(elo.elo_high)},
         {"sprt_llr", JsonNumber(sprt_status.llr)},
-        {"sprt", sprt.on ? play::SprtDecisionName(sprt_status.decision) : "off"}};
+        {"sprt", sprt.on() ? play::SprtDecisionName(sprt_status.decision) : "off"}};
     std::printf("%s\n", j.dump().c_str());
   }
 }

@@ -13,8 +13,9 @@ ROOTS=(libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libpro
        libabsl-dev prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev
        libgmock-dev libbenchmark-dev libssl-dev zlib1g-dev)
 # Present on any machine that can compile C++ (glibc, the GCC runtime) or not needed by the
-# build (prometheus-cpp's push client pulls in curl and its TLS stack; we never link it).
-BASE='^(libc6|libc6-dev|libc-dev-bin|libcrypt1|libcrypt-dev|libgcc-s1|libstdc\+\+6|gcc-12-base|linux-libc-dev|libnsl2|libnsl-dev|libtirpc3|libtirpc-dev|libtirpc-common|rpcsvc-proto|libcurl4|libcurl4-openssl-dev|libprometheus-cpp-push1.0|libgnutls30|libgssapi-krb5-2|libk5crypto3|libkrb5-3|libkrb5support0|libkeyutils1|libcom-err2|libldap-2.5-0|libsasl2-2|libsasl2-modules-db|libdb5.3|librtmp1|libssh2-1|libpsl5|libidn2-0|libunistring2|libnettle8|libhogweed6|libgmp10|libp11-kit0|libtasn1-6|libffi8|libnghttp2-14|libzstd1)$'
+# build: prometheus-cpp's CMake config looks for its push library and curl (we never link
+# them), so those files come along, but not curl's own TLS and network libraries.
+BASE='^(libc6|libc6-dev|libc-dev-bin|libcrypt1|libcrypt-dev|libgcc-s1|libstdc\+\+6|gcc-12-base|linux-libc-dev|libnsl2|libnsl-dev|libtirpc3|libtirpc-dev|libtirpc-common|rpcsvc-proto|libgnutls30|libgssapi-krb5-2|libk5crypto3|libkrb5-3|libkrb5support0|libkeyutils1|libcom-err2|libldap-2.5-0|libsasl2-2|libsasl2-modules-db|libdb5.3|librtmp1|libssh2-1|libpsl5|libidn2-0|libunistring2|libnettle8|libhogweed6|libgmp10|libp11-kit0|libtasn1-6|libffi8|libnghttp2-14|libzstd1)$'
 command -v apt-get >/dev/null || { echo "prepare: needs apt-get (Debian 12)" >&2; exit 1; }
 mapfile -t packages < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
     --no-breaks --no-replaces --no-enhances "${ROOTS[@]}" | grep -v '^[ <]' | sort -u |

@@ -2,27 +2,70 @@
 # GPU check kit, step 2 (on the GPU machine; offline): builds zerofleet from this tree against
 # the LibTorch inside the installed PyTorch and the .debs that scripts/gpu/prepare.sh fetched
 # (unpacked into a private prefix, never into /), then measures what docs/PERFORMANCE.md
-# records for a GPU. Without CUDA it runs the same steps on the CPU, smaller (the container
-# proof: tests/deploy/gpu_kit_test.sh).
+# records for a GPU. Without CUDA it runs the same steps on the CPU with small sizes (the proof
+# that the kit works, run in a plain Debian 12 root without the -dev packages).
 #
 # Usage: bash scripts/gpu/run.sh OUT_DIR
-#   OUT_DIR gets summary.json (every figure), gpu_check.log (everything printed) and the
-#   raw outputs of each step.
+#   OUT_DIR gets summary.json (every figure and each step's status), gpu_check.log (everything
+#   printed) and the raw output of each step. A failed or timed-out measurement is recorded and
+#   the next one runs; only a failed build stops the run.
 # Environment: ZF_TORCH_PREFIX (a LibTorch/Torch CMake prefix instead of PyTorch's),
-#   ZF_GPU_WORK (build folder; default build-gpu/ in the tree), ZF_GPU_QUICK=1 (smallest
-#   sizes, for the CPU proof).
-set -euo pipefail
+#   ZF_GPU_WORK (build folder; default build-gpu/ in the tree), ZF_GPU_QUICK=1 (small sizes),
+#   ZF_GPU_DEADLINE (seconds: steps are cut short so that the summary is written by then).
+set -uo pipefail
 out=$(realpath -m "${1:?usage: scripts/gpu/run.sh OUT_DIR}")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=${ZF_GPU_WORK:-$repo/build-gpu}
+deadline=${ZF_GPU_DEADLINE:-0}
 mkdir -p "$out" "$work"
 exec > >(tee -a "$out/gpu_check.log") 2>&1
 start=$(date +%s)
-step() { echo "=== [$(($(date +%s) - start)) s] $*"; }
+elapsed() { echo $(($(date +%s) - start)); }
+say() { echo "=== [$(elapsed) s] $*"; }
+die() { say "FAILED: $*"; summarize; exit 1; }
+: > "$out/steps.tsv"
 
-step "1. unpack the Debian build dependencies into $work/prefix"
+# run_step NAME LIMIT_S CMD...: runs CMD with a time limit (shortened to meet the deadline) and
+# records ok / failed (rc) / timeout / skipped with its seconds in steps.tsv.
+run_step() {
+  local name=$1 limit=$2 t0 rc status
+  shift 2
+  if [ "$deadline" -gt 0 ]; then
+    local left=$((deadline - $(elapsed) - 15))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -lt 10 ]; then
+      printf '%s\tskipped\t0\n' "$name" >> "$out/steps.tsv"; say "$name: skipped (deadline)"
+      return 0
+    fi
+  fi
+  say "$name (at most $limit s)"
+  t0=$(date +%s)
+  timeout -k 10 -s INT "$limit" "$@"
+  rc=$?
+  case $rc in 0) status=ok ;; 124|137) status=timeout ;; *) status="failed ($rc)" ;; esac
+  printf '%s\t%s\t%s\n' "$name" "$status" "$(($(date +%s) - t0))" >> "$out/steps.tsv"
+  say "$name: $status"
+}
+
+say "0. the machine"
+{
+  echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+  echo "cpu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "compiler: $(c++ --version 2>/dev/null | head -1)"
+  echo "cmake: $(cmake --version 2>/dev/null | head -1); ninja: $(ninja --version 2>/dev/null)"
+  echo "nvcc: $(nvcc --version 2>/dev/null | tail -1)"
+  echo "gpu: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null)"
+  echo "python torch: $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>/dev/null)"
+} | tee "$out/machine.txt"
+
+summarize() {
+  say "summary"
+  python3 "$repo/scripts/gpu/summarize.py" "$out" "$(elapsed)" || echo "run: summary failed"
+}
+
+say "1. unpack the Debian build dependencies into $work/prefix"
 debs=("$repo"/scripts/gpu/debs/*.deb)
-[ -e "${debs[0]}" ] || { echo "run: no .debs in scripts/gpu/debs (run scripts/gpu/prepare.sh first)"; exit 1; }
+[ -e "${debs[0]}" ] || die "no .debs in scripts/gpu/debs (run scripts/gpu/prepare.sh first)"
 prefix=$work/prefix
 rm -rf "$prefix" && mkdir -p "$prefix"
 for deb in "${debs[@]}"; do
@@ -30,103 +73,107 @@ for deb in "${debs[@]}"; do
     dpkg-deb -x "$deb" "$prefix"
   else  # a .deb is an ar archive holding data.tar.*
     tmp=$(mktemp -d) && (cd "$tmp" && ar x "$deb" && tar -xf data.tar.* -C "$prefix") && rm -rf "$tmp"
-  fi
+  fi || die "cannot unpack $deb"
 done
 lib=$prefix/usr/lib/x86_64-linux-gnu
-export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# Only the build's own tools (protoc, grpc_cpp_plugin) see these libraries through the
+# environment; the binaries find them through their RPATH (below).
+with_libs() { env LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
 export PATH=$prefix/usr/bin:$PATH
-echo "${#debs[@]} packages; protoc: $(protoc --version)"
+# The .pc files say prefix=/usr: pkg-config (gRPC's CMake config finds re2 with it) must
+# prepend the private prefix to their paths.
+export PKG_CONFIG_PATH=$lib/pkgconfig:$prefix/usr/share/pkgconfig PKG_CONFIG_SYSROOT_DIR=$prefix
+echo "${#debs[@]} packages; protoc: $(with_libs protoc --version)"
 
-step "2. LibTorch"
+say "2. LibTorch"
 torch=${ZF_TORCH_PREFIX:-}
 if [ -z "$torch" ]; then
-  torch=$(env -u LD_LIBRARY_PATH python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+  torch=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') ||
+    die "no ZF_TORCH_PREFIX and no PyTorch in python3"
 fi
 echo "Torch CMake prefix: $torch"
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH=$PATH:/usr/local/cuda/bin
+fi
+# Torch's CMake config probes the GPU for its architecture list unless told; we compile no CUDA.
+export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0}
 
-step "3. configure and build ($(nproc) cores)"
-cmake -S "$repo" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZF_BUILD_BENCH=OFF \
-  -DCMAKE_PREFIX_PATH="$prefix/usr;$torch" -DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu \
-  -DCMAKE_BUILD_RPATH="$lib" > "$out/configure.log"
+say "3. configure and build ($(nproc) cores)"
+# Debian keeps some headers (openssl/opensslconf.h) in the multiarch folder, which the
+# compiler searches under /usr only. DT_RPATH (not RUNPATH) so that the Debian libraries' own
+# dependencies (re2, c-ares, ...) are found in the prefix too, whatever the machine has.
+rm -f "$work/build/CMakeCache.txt"  # a fresh configure (no stale paths); objects are kept
+with_libs cmake -S "$repo" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DZF_BUILD_BENCH=OFF -DCMAKE_PREFIX_PATH="$prefix/usr;$torch" \
+  -DCMAKE_CXX_FLAGS="-isystem $prefix/usr/include/x86_64-linux-gnu" \
+  -DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu -DCMAKE_BUILD_RPATH="$lib" \
+  -DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags > "$out/configure.log" 2>&1 ||
+  { tail -30 "$out/configure.log"; die "configure (configure.log)"; }
 tests=(nn_network_test nn_model_file_test nn_torch_evaluator_test nn_autocast_test trainer_test
        replay_buffer_test checkpoint_test resume_test)
-ninja -C "$work/build" -j "$(nproc)" zerofleet zerofleet-learner zerofleet-actor \
-  zerofleet-inference-server "${tests[@]}" > "$out/build.log"
+with_libs ninja -C "$work/build" -j "$(nproc)" zerofleet zerofleet-learner zerofleet-actor \
+  zerofleet-inference-server "${tests[@]}" > "$out/build.log" 2>&1 ||
+  { grep -m5 -A8 'error' "$out/build.log"; tail -5 "$out/build.log"; die "build (build.log)"; }
+printf 'build\tok\t%s\n' "$(elapsed)" >> "$out/steps.tsv"
 bin=$work/build/bin
 device=cpu
 if "$bin/zerofleet" bench nn --device cuda --nets tiny --batches 1 --seconds 0.1 --json \
      > /dev/null 2>&1; then device=cuda; fi
 quick=${ZF_GPU_QUICK:-}
 [ "$device" = cpu ] && quick=1
-echo "device: $device${quick:+ (quick sizes)}"
+echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"
+threads=$(($(nproc) > 4 ? $(nproc) - 4 : 2))
 
-step "4. nn and learner unit tests (ZF_TEST_DEVICE=$device)"
-(cd "$work/build" && ZF_TEST_DEVICE=$device ctest --output-on-failure -R \
-  "^($(IFS='|'; echo "${tests[*]}"))\$") > "$out/tests.log" 2>&1 && tests_ok=true || tests_ok=false
-tail -3 "$out/tests.log"
-
-step "5. the network alone: evals/s and TFLOP/s"
+# Most telling first: a deadline cuts the last steps short.
+# 4. The network alone: evals/s and TFLOP/s.
 if [ -n "$quick" ]; then nn_args=(--nets tiny,small --batches 16,64 --precisions fp32 --seconds 0.5)
-else nn_args=(--nets small,base --batches 64,256,1024,4096 --precisions fp32,bf16 --seconds 2); fi
-"$bin/zerofleet" bench nn --device "$device" --board-size 15 "${nn_args[@]}" --json > "$out/bench_nn.json"
+else nn_args=(--nets small,base --batches 64,256,1024,4096 --precisions fp32,bf16 --seconds 1); fi
+run_step bench_nn 120 bash -c '"$@" > "'"$out"'/bench_nn.json"' _ \
+  "$bin/zerofleet" bench nn --device "$device" --board-size 15 "${nn_args[@]}" --json
 
-step "6. the Python/Numba trainer's workload: 64 games x 400 sims, small net, 15x15"
-ref_games=64 ref_sims=400 ref_iters=2
-[ -n "$quick" ] && ref_games=8 ref_sims=50 ref_iters=1
-t0=$(date +%s.%N)
-"$bin/zerofleet" train --run-dir "$out/ref_run" --device "$device" --net small --board-size 15 \
-  --sims "$ref_sims" --parallel-games "$ref_games" --games-per-iter "$ref_games" \
-  --num-iterations "$ref_iters" --threads 2 --rating-budget 0 > "$out/ref_run.log" 2>&1
-ref_seconds=$(python3 -c "print(($(date +%s.%N) - $t0) / $ref_iters)")
-echo "seconds per iteration of $ref_games games x $ref_sims sims: $ref_seconds"
+# 5. The Python/Numba trainer's workload: 64 games x 400 sims (every move), small net, 15x15.
+ref_games=64 ref_sims=400
+[ -n "$quick" ] && ref_games=8 ref_sims=50
+echo "$ref_games $ref_sims" > "$out/reference_workload.txt"
+run_step reference_workload 180 bash -c '"$@" > "'"$out"'/ref_run.log" 2>&1' _ \
+  "$bin/zerofleet" train --run-dir "$out/ref_run" --device "$device" --net small \
+  --board-size 15 --sims "$ref_sims" --fast-move-fraction 0 --parallel-games "$ref_games" \
+  --games-per-iter "$ref_games" --num-iterations 1 --threads "$([ -n "$quick" ] && echo 2 || echo 8)" \
+  --rating-budget 0
 
-step "7. self-play at scale: many parallel games"
-if [ -n "$quick" ]; then sp_games=(32); sp_seconds=3; else sp_games=(1024 4096); sp_seconds=20; fi
+# 6. The nn and learner unit tests on the device.
+test_regex="^($(IFS='|'; echo "${tests[*]}"))\$"
+run_step tests "$([ -n "$quick" ] && echo 900 || echo 150)" bash -c 'cd "$1" &&
+  ZF_TEST_DEVICE="$2" ctest --output-on-failure --timeout 300 -R "$3" > "$4" 2>&1
+  rc=$?; tail -3 "$4"; exit $rc' _ "$work/build" "$device" "$test_regex" "$out/tests.log"
+
+# 7. Self-play at scale: many parallel games, 400 sims, small net.
+if [ -n "$quick" ]; then sp_games=(32); sp_seconds=3; else sp_games=(1024 4096); sp_seconds=15; fi
 for g in "${sp_games[@]}"; do
-  "$bin/zerofleet" bench selfplay --device "$device" --nets small --board-size 15 --sims 400 \
-    --parallel-games "$g" --threads 2 --seconds "$sp_seconds" --json > "$out/selfplay_$g.json"
+  run_step "selfplay_$g" 120 bash -c '"$@" > "'"$out/selfplay_$g.json"'"' _ \
+    "$bin/zerofleet" bench selfplay --device "$device" --nets small --board-size 15 --sims 400 \
+    --parallel-games "$g" --threads "$threads" --seconds "$sp_seconds" --json
 done
 
-step "8. the fleet on one box: inference server on the $device, actors on the CPU cores"
-if [ -n "$quick" ]; then fleet=(--seconds 10 --warmup 5 --actors 1 --games-per-actor 16)
-else fleet=(--seconds 60 --warmup 20 --actors 4 --games-per-actor 256); fi
-python3 "$repo/scripts/bench_distributed.py" --bin "$bin" --only distributed "${fleet[@]}" \
-  --inference-args "--device $device --net small" > "$out/fleet.log" 2>&1 && fleet_ok=true || fleet_ok=false
-tail -5 "$out/fleet.log"
+# 8. Training: bf16 on CUDA (the default there); the loss must fall and stay finite. SIGINT
+# at the end of its time is train's normal way to stop (it checkpoints and exits).
+train_s=60
+if [ -n "$quick" ]; then train_args=(--net tiny --board-size 9 --min-positions 500 --parallel-games 16)
+else train_args=(--net small --board-size 15 --parallel-games 256); fi
+run_step training $((train_s + 30)) bash -c 'timeout -s INT "$@" > "'"$out"'/train.log" 2>&1
+  rc=$?; tail -2 "'"$out"'/train.log"; [ $rc -eq 0 ] || [ $rc -eq 124 ]' _ "$train_s" \
+  "$bin/zerofleet" train --run-dir "$out/train_run" --device "$device" "${train_args[@]}" \
+  --threads "$threads" --rating-budget 0
 
-step "9. training: a few minutes of ${device} training (bf16 on CUDA), loss falls, no NaN"
-train_seconds=180
-[ -n "$quick" ] && train_seconds=40
-timeout -s INT "$train_seconds" "$bin/zerofleet" train --run-dir "$out/train_run" \
-  --device "$device" --board-size 15 --rating-budget 0 > "$out/train.log" 2>&1 || true
+# 9. The fleet on one box: learner and inference server on the device, actors on the CPU cores.
+if [ -n "$quick" ]; then
+  fleet=(--seconds 10 --warmup 5 --actors 1 --games-per-actor 16 --preset cpu --device cpu)
+else
+  fleet=(--seconds 25 --warmup 10 --actors 4 --games-per-actor 256 --preset gpu
+         --device "$device" --net small --board-size 15)
+fi
+run_step fleet 90 bash -c '"$@" > "'"$out"'/fleet.log" 2>&1; rc=$?; tail -5 "'"$out"'/fleet.log"
+  exit $rc' _ python3 "$repo/scripts/bench_distributed.py" --bin "$bin" --only distributed \
+  "${fleet[@]}"
 
-step "10. summary"
-python3 - "$out" "$device" "$tests_ok" "$ref_seconds" "$ref_games" "$ref_sims" "$fleet_ok" \
-  "$(($(date +%s) - start))" <<'EOF'
-import glob, json, math, os, sys
-out, device, tests_ok, ref_s, ref_games, ref_sims, fleet_ok, wall = sys.argv[1:]
-def load(p):
-    try:
-        with open(p) as f: return json.loads(f.read().strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError) as e: return {"error": str(e)}
-losses = []
-try:
-    with open(os.path.join(out, "train_run/metrics.jsonl")) as f:
-        losses = [json.loads(l) for l in f if l.strip()]
-except OSError: pass
-pl = [r["policy_loss"] + r["value_loss"] for r in losses]
-summary = {
-    "device": device, "wall_seconds": int(wall), "unit_tests_passed": tests_ok == "true",
-    "bench_nn": load(os.path.join(out, "bench_nn.json")),
-    "reference_workload": {"games": int(ref_games), "sims": int(ref_sims),
-                           "seconds_per_iteration": float(ref_s), "reference_seconds": 11.0},
-    "selfplay": {os.path.basename(p)[9:-5]: load(p) for p in glob.glob(os.path.join(out, "selfplay_*.json"))},
-    "fleet_ok": fleet_ok == "true",
-    "training": {"steps": losses[-1]["step"] if losses else 0,
-                 "first_loss": pl[0] if pl else None, "last_loss": pl[-1] if pl else None,
-                 "loss_fell": bool(pl) and pl[-1] < pl[0],
-                 "finite": all(math.isfinite(x) for x in pl)},
-}
-with open(os.path.join(out, "summary.json"), "w") as f: json.dump(summary, f, indent=1)
-print(json.dumps(summary)[:2000])
-EOF
+summarize

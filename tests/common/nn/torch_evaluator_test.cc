@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/nn/test_positions.h"
+#include "tests/testing/test_device.h"
 
 namespace zf {
 namespace {
@@ -188,6 +189,31 @@ TEST(TorchEvaluatorTest, SetModelDuringEvaluationIsSafe) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(e->version(), 10);
+}
+
+// On the test device (CUDA in the GPU check kit: transfers, channels_last, TF32 and bf16), the
+// evaluator agrees with the CPU's fp32 to within the precision it runs at.
+TEST(TorchEvaluatorTest, TestDeviceAgreesWithTheCpu) {
+  const std::string device = testing::TestDevice();
+  std::unique_ptr<TorchEvaluator> cpu = CpuEvaluator(TinyNet(8), 1);
+  ASSERT_NE(cpu, nullptr);
+  const std::vector<EncodedPosition> batch = testing::RandomPositions(15, 33, 4);
+  const Output expected = EvaluateAll(*cpu, batch);
+  for (bool bf16 : {false, true}) {
+    TorchEvaluatorOptions options;
+    options.device = device;
+    options.bf16 = bf16;
+    absl::StatusOr<std::unique_ptr<TorchEvaluator>> e =
+        TorchEvaluator::Create(TinyNet(8), 1, options);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ((*e)->device().is_cuda(), device.rfind("cuda", 0) == 0);
+    EXPECT_EQ((*e)->bf16(), bf16 && (*e)->device().is_cuda());
+    const Output out = EvaluateAll(**e, batch);
+    // bf16 keeps 8 bits of mantissa; TF32 10: probabilities and values stay within these.
+    const float tolerance = (*e)->bf16() ? 0.03f : 0.005f;
+    EXPECT_THAT(out.policy, Pointwise(FloatNear(tolerance), expected.policy)) << device;
+    EXPECT_THAT(out.value, Pointwise(FloatNear(2 * tolerance), expected.value)) << device;
+  }
 }
 
 TEST(ParseDeviceTest, Specs) {

@@ -118,7 +118,11 @@ printf 'build\tok\t%s\n' "$(elapsed)" >> "$out/steps.tsv"
 bin=$work/build/bin
 device=cpu
 if "$bin/zerofleet" bench nn --device cuda --nets tiny --batches 1 --seconds 0.1 --json \
-     > /dev/null 2>&1; then device=cuda; fi
+     > "$out/cuda_probe.log" 2>&1; then
+  device=cuda
+else
+  echo "no CUDA for zerofleet: $(tail -2 "$out/cuda_probe.log")"
+fi
 quick=${ZF_GPU_QUICK:-}
 [ "$device" = cpu ] && quick=1
 echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"

@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/file_io.h"
 #include "learner/game_store.h"
 
 namespace zf {
@@ -30,8 +29,7 @@ class BenchDir {
     if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
   }
   ~BenchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+    if (!path_.empty()) RemoveTree(path_).IgnoreError();
   }
   const std::string& path() const { return path_; }
 

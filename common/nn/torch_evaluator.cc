@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<TorchEvaluator>> TorchEvaluator::Create(
     if (options.intra_op_threads > 0) torch::set_num_threads(options.intra_op_threads);
     if (cuda) {
       // fp32 matmuls/convs (bf16 off) may use TF32 tensor cores: plenty for self-play priors.
-      at::globalContext().setFloat32MatmulPrecision(at::Float32MatmulPrecision::HIGH);
+      at::globalContext().setFloat32MatmulPrecision("high");  // string form: 1.13 and 2.x
       at::globalContext().setAllowTF32CuDNN(true);
       at::globalContext().setBenchmarkCuDNN(true);
     }

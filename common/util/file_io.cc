@@ -1,10 +1,12 @@
 #include "common/util/file_io.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -104,6 +106,19 @@ absl::Status MakeDirs(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat("not a directory: ", dir));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 && errno == ENOENT) return absl::OkStatus();
+  // Depth first (children before their directory), without following symlinks.
+  const auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) {
+    return std::remove(p) == 0 || errno == ENOENT ? 0 : -1;
+  };
+  if (nftw(path.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+    return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

@@ -19,6 +19,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 absl::Status MakeDirs(const std::string& dir);
 // fsyncs a directory so a rename or create inside it is durable.
 absl::Status SyncDir(const std::string& dir);
+// Removes `path` and everything under it (symlinks are removed, not followed); a missing
+// path is not an error. Not std::filesystem::remove_all: PyTorch's pip LibTorch exports an old
+// copy of it that crashes when the dynamic linker binds our calls to it.
+absl::Status RemoveTree(const std::string& path);
 
 }  // namespace zf
 

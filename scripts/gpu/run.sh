@@ -126,7 +126,6 @@ fi
 quick=${ZF_GPU_QUICK:-}
 [ "$device" = cpu ] && quick=1
 echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"
-threads=$(($(nproc) > 4 ? $(nproc) - 4 : 2))
 
 # Most telling first: a deadline cuts the last steps short.
 # 4. The network alone: evals/s and TFLOP/s.
@@ -135,15 +134,17 @@ else nn_args=(--nets small,base --batches 64,256,1024,4096 --precisions fp32,bf1
 run_step bench_nn 120 bash -c '"$@" > "'"$out"'/bench_nn.json"' _ \
   "$bin/zerofleet" bench nn --device "$device" --board-size 15 "${nn_args[@]}" --json
 
-# 5. The Python/Numba trainer's workload: 64 games x 400 sims (every move), small net, 15x15.
+# 5. The Python/Numba trainer's workload: 64 games x 400 sims (every move), small net, 15x15,
+# one self-play thread (on the H200 box, 2026-11-30: 11.2k sims/s with 1 thread, 5.8k with 8).
+# Stopped at its limit if the iteration is longer: the summary then reads the games and sims/s
+# reached off train's progress line.
 ref_games=64 ref_sims=400
 [ -n "$quick" ] && ref_games=8 ref_sims=50
 echo "$ref_games $ref_sims" > "$out/reference_workload.txt"
-run_step reference_workload 180 bash -c '"$@" > "'"$out"'/ref_run.log" 2>&1' _ \
+run_step reference_workload 120 bash -c '"$@" > "'"$out"'/ref_run.log" 2>&1' _ \
   "$bin/zerofleet" train --run-dir "$out/ref_run" --device "$device" --net small \
   --board-size 15 --sims "$ref_sims" --fast-move-fraction 0 --parallel-games "$ref_games" \
-  --games-per-iter "$ref_games" --num-iterations 1 --threads "$([ -n "$quick" ] && echo 2 || echo 8)" \
-  --rating-budget 0
+  --games-per-iter "$ref_games" --num-iterations 1 --threads 1 --rating-budget 0
 
 # 6. The nn and learner unit tests on the device.
 test_regex="^($(IFS='|'; echo "${tests[*]}"))\$"
@@ -151,32 +152,41 @@ run_step tests "$([ -n "$quick" ] && echo 900 || echo 150)" bash -c 'cd "$1" &&
   ZF_TEST_DEVICE="$2" ctest --output-on-failure --timeout 300 -R "$3" > "$4" 2>&1
   rc=$?; tail -3 "$4"; exit $rc' _ "$work/build" "$device" "$test_regex" "$out/tests.log"
 
-# 7. Self-play at scale: many parallel games, 400 sims, small net.
-if [ -n "$quick" ]; then sp_games=(32); sp_seconds=3; else sp_games=(1024 4096); sp_seconds=15; fi
-for g in "${sp_games[@]}"; do
-  run_step "selfplay_$g" 120 bash -c '"$@" > "'"$out/selfplay_$g.json"'"' _ \
+# 7. Self-play at scale: many parallel games, 400 sims, small net. On the H200 box
+# (2026-11-30, 12 threads) it reached 0.06-0.36 of the network's ceiling, slower with more
+# games. Suspect: each self-play thread's host-side Torch ops fan out to 16 OpenMP threads
+# (12 x 16 spinning threads on 16 cores). Each size runs with Torch's default and with
+# OMP_NUM_THREADS=1, 8 self-play threads both times.
+if [ -n "$quick" ]; then sp_configs=("32 2 0"); sp_seconds=3
+else sp_configs=("1024 8 0" "1024 8 1" "4096 8 0" "4096 8 1"); sp_seconds=8; fi
+for config in "${sp_configs[@]}"; do
+  read -r g t omp1 <<< "$config"
+  name="selfplay_${g}_t${t}$([ "$omp1" = 1 ] && echo _omp1)"
+  run_step "$name" 60 bash -c '[ "$1" = 1 ] && export OMP_NUM_THREADS=1; shift
+    "$@" > "'"$out/$name.json"'"' _ "$omp1" \
     "$bin/zerofleet" bench selfplay --device "$device" --nets small --board-size 15 --sims 400 \
-    --parallel-games "$g" --threads "$threads" --seconds "$sp_seconds" --json
+    --parallel-games "$g" --threads "$t" --seconds "$sp_seconds" --json
 done
 
 # 8. Training: bf16 on CUDA (the default there); the loss must fall and stay finite. SIGINT
 # at the end of its time is train's normal way to stop (it checkpoints and exits).
 train_s=60
 if [ -n "$quick" ]; then train_args=(--net tiny --board-size 9 --min-positions 500 --parallel-games 16)
-else train_args=(--net small --board-size 15 --parallel-games 256); fi
+else train_args=(--net small --board-size 15 --parallel-games 256 --sims 100 --min-positions 1000)
+fi
 run_step training $((train_s + 30)) bash -c 'timeout -s INT "$@" > "'"$out"'/train.log" 2>&1
   rc=$?; tail -2 "'"$out"'/train.log"; [ $rc -eq 0 ] || [ $rc -eq 124 ]' _ "$train_s" \
   "$bin/zerofleet" train --run-dir "$out/train_run" --device "$device" "${train_args[@]}" \
-  --threads "$threads" --rating-budget 0
+  --threads 2 --rating-budget 0
 
 # 9. The fleet on one box: learner and inference server on the device, actors on the CPU cores.
 if [ -n "$quick" ]; then
   fleet=(--seconds 10 --warmup 5 --actors 1 --games-per-actor 16 --preset cpu --device cpu)
 else
-  fleet=(--seconds 25 --warmup 10 --actors 4 --games-per-actor 256 --preset gpu
+  fleet=(--seconds 20 --warmup 10 --actors 4 --games-per-actor 256 --preset gpu
          --device "$device" --net small --board-size 15)
 fi
-run_step fleet 90 bash -c '"$@" > "'"$out"'/fleet.log" 2>&1; rc=$?; tail -5 "'"$out"'/fleet.log"
+run_step fleet 75 bash -c '"$@" > "'"$out"'/fleet.log" 2>&1; rc=$?; tail -5 "'"$out"'/fleet.log"
   exit $rc' _ python3 "$repo/scripts/bench_distributed.py" --bin "$bin" --only distributed \
   "${fleet[@]}"
 

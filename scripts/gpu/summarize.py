@@ -49,8 +49,15 @@ def reference_workload(out, step):
                       r"batch (\d+)", line)
         if m:
             g, positions, sps, eps, batch = map(int, m.groups())
-            result.update(moves_per_game=round(positions / max(g, 1), 1), sims_per_second=sps,
-                          evals_per_second=eps, mean_batch=batch)
+            result.update(finished=True, moves_per_game=round(positions / max(g, 1), 1),
+                          sims_per_second=sps, evals_per_second=eps, mean_batch=batch)
+            continue
+        # Stopped at the step's limit: train's last progress line says how far it got.
+        m = re.search(r"^iter 0/\S+ \| games (\d+) .*\| sims/s (\d+) \| evals/s (\d+)", line)
+        if m and not result.get("finished"):
+            g, sps, eps = map(int, m.groups())
+            result.update(finished=False, games_done_at_the_limit=g, sims_per_second=sps,
+                          evals_per_second=eps)
     return result
 
 

@@ -2,10 +2,8 @@
 
 #include <stdlib.h>
 
-#include <filesystem>
-#include <system_error>
-
 #include "absl/strings/str_cat.h"
+#include "common/util/file_io.h"
 #include "gtest/gtest.h"
 
 namespace zf::testing {
@@ -16,8 +14,7 @@ ScopedTempDir::ScopedTempDir(absl::string_view prefix) {
 }
 
 ScopedTempDir::~ScopedTempDir() {
-  std::error_code ignored;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  if (!path_.empty()) RemoveTree(path_).IgnoreError();  // best effort: a test's leftovers
 }
 
 std::string ScopedTempDir::Path(absl::string_view name) const {

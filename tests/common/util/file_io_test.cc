@@ -1,6 +1,7 @@
 #include "common/util/file_io.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -113,6 +114,22 @@ TEST_F(FileIoTest, MakeDirsThroughAFileFails) {
   s = MakeDirs(Path("file/sub"));
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr(Path("file")));
+}
+
+TEST_F(FileIoTest, RemoveTreeRemovesEverythingBelowButNotThroughSymlinks) {
+  ASSERT_TRUE(MakeDirs(Path("tree/a/b")).ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("tree/a/b/f"), "x").ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("tree/g"), "y").ok());
+  ASSERT_TRUE(MakeDirs(Path("kept")).ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("kept/k"), "z").ok());
+  ASSERT_EQ(symlink(Path("kept").c_str(), Path("tree/link").c_str()), 0);
+  ASSERT_TRUE(RemoveTree(Path("tree")).ok());
+  EXPECT_FALSE(IsDir(Path("tree")));
+  EXPECT_EQ(*ReadFile(Path("kept/k")), "z");   // the link went, not what it points to
+  EXPECT_TRUE(RemoveTree(Path("tree")).ok());  // already gone: fine
+  ASSERT_TRUE(WriteFileAtomically(Path("file"), "x").ok());
+  EXPECT_TRUE(RemoveTree(Path("file")).ok());
+  EXPECT_FALSE(ReadFile(Path("file")).ok());
 }
 
 TEST_F(FileIoTest, SyncDir) {

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/nn/blas_info.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

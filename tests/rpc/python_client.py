@@ -69,4 +69,7 @@ reflection = channel.stream_stream(
 listing = b"".join(reflection(iter([b"\x3a\x00"]), timeout=10))  # list_services: ""
 assert b"zerofleet.v1.InferenceService" in listing, listing
 assert b"grpc.health.v1.Health" in listing, listing
+# Only what this server serves is listed (the learner's schema is in the binary, and public in
+# proto/, but its service is not offered here).
+assert b"LearnerService" not in listing, listing
 print("OK")

@@ -175,8 +175,11 @@ void StopMidTrainingAndResume(const std::vector<int>& signals) {
     std::unique_ptr<ChildProcess> train =
         ChildProcess::Start(forever, dir.Path("out"), dir.Path("err"));
     ASSERT_NE(train, nullptr);
-    // Signal only once it is training (a loaded machine can take seconds to start).
-    ASSERT_TRUE(train->WaitForOutput(ChildProcess::Stream::kStderr, "iter 1/", absl::Seconds(120)))
+    // Signal only once it is training (a loaded machine can take seconds to start): at the
+    // first iteration summary ("iter N/M games G positions P ..."). Not "iter 1/": 8 games
+    // that end together can carry the count past an iteration between two looks.
+    ASSERT_TRUE(
+        train->WaitForOutput(ChildProcess::Stream::kStderr, " positions ", absl::Seconds(120)))
         << "training never started";
     for (size_t i = 0; i < signals.size(); ++i) {
       // 100 ms apart: two deliveries for sure (back to back, they may coalesce into one).

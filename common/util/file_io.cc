@@ -111,13 +111,11 @@ absl::Status MakeDirs(const std::string& dir) {
 }
 
 absl::Status RemoveTree(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0 && errno == ENOENT) return absl::OkStatus();
   // Depth first (children before their directory), without following symlinks.
   const auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) {
     return std::remove(p) == 0 || errno == ENOENT ? 0 : -1;
   };
-  if (nftw(path.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+  if (nftw(path.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT) {
     return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();

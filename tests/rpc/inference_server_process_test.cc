@@ -11,17 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/game/encoded_position.h"
 #include "common/rpc/grpc_options.h"
 #include "common/rpc/remote_evaluator.h"
 #include "common/rpc/wire.h"
-#include "common/util/file_io.h"
 #include "gtest/gtest.h"
 #include "tests/testing/process.h"
 #include "tests/testing/temp_dir.h"
@@ -104,24 +100,12 @@ TEST(InferenceServerProcessTest, BadFlagsGiveAOneLineError) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-// The process's resident memory in MiB, from /proc (-1 if unreadable).
-double RssMiB(pid_t pid) {
-  absl::StatusOr<std::string> status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
-  if (!status.ok()) return -1;
-  for (absl::string_view line : absl::StrSplit(*status, '\n')) {
-    int64_t kb = 0;
-    if (absl::ConsumePrefix(&line, "VmRSS:") &&
-        absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kb)) {
-      return kb / 1024.0;
-    }
-  }
-  return -1;
-}
+// The process's resident memory in MiB (negative if unreadable).
+double RssMiB(pid_t pid) { return testing::ProcStatusValue(pid, "VmRSS") / 1024.0; }
 
 // A full 15x15 request: 256 positions, answered with ~115 KB.
-zerofleet::v1::EvaluateRequest BigRequest(uint64_t id) {
+zerofleet::v1::EvaluateRequest BigRequest() {
   zerofleet::v1::EvaluateRequest r;
-  r.set_request_id(id);
   r.set_board_size(15);
   r.set_win_length(5);
   r.set_rule(zerofleet::v1::RULE_FREESTYLE);
@@ -147,7 +131,7 @@ TEST(InferenceServerProcessTest, UnreadStreamsHoldBoundedMemoryThatIsReused) {
   ASSERT_GT(port, 0) << server->Log();
   auto stub =
       zerofleet::v1::InferenceService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
-  const zerofleet::v1::EvaluateRequest request = BigRequest(0);
+  const zerofleet::v1::EvaluateRequest request = BigRequest();
   const double baseline = RssMiB(server->pid());
   ASSERT_GT(baseline, 0);
   constexpr int kRounds = 3;

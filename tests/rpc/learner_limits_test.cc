@@ -8,10 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/rpc/health_check.h"
@@ -28,19 +26,7 @@ namespace v1 = zerofleet::v1;
 using ::zf::testing::ChildProcess;
 using RawStream = grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>;
 
-int Threads(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view rest = line;
-    int n = 0;
-    if (absl::ConsumePrefix(&rest, "Threads:") &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &n)) {
-      return n;
-    }
-  }
-  return -1;
-}
+int Threads(pid_t pid) { return static_cast<int>(testing::ProcStatusValue(pid, "Threads")); }
 
 // An open bidi stream on `method` that has sent `message`; the caller keeps it open.
 struct OpenStream {

@@ -16,9 +16,11 @@
 #include <sstream>
 
 #include "absl/base/const_init.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/testing/temp_dir.h"
@@ -63,6 +65,20 @@ int EphemeralLow() {
 }
 
 }  // namespace
+
+int64_t ProcStatusValue(pid_t pid, absl::string_view field) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view rest = line;
+    int64_t value = 0;
+    if (absl::ConsumePrefix(&rest, field) && absl::ConsumePrefix(&rest, ":") &&
+        absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(rest), " kB"), &value)) {
+      return value;
+    }
+  }
+  return -1;
+}
 
 std::string BinDir() {
   const char* dir = std::getenv("ZF_BIN_DIR");

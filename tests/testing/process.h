@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,9 @@ struct CommandResult {
 // /dev/null unless `input` is given. Killed after `timeout_s`. Thread-safe.
 CommandResult RunBinary(const std::string& binary, const std::string& args,
                         const std::string& input = "", int timeout_s = 120);
+
+// A number from /proc/PID/status, e.g. "Threads" or "VmRSS" (in kB); -1 if unreadable.
+int64_t ProcStatusValue(pid_t pid, absl::string_view field);
 
 // A child started with fork/exec (stdin /dev/null, a clean signal mask), its stdout and
 // stderr going to files. The destructor stops it (SIGTERM, then SIGKILL after 5 s), so a

@@ -214,11 +214,11 @@ std::pair<torch::Tensor, torch::Tensor> PolicyValueNetImpl::forward(torch::Tenso
   return {policy, value};
 }
 
-torch::Tensor EncodeInputs(absl::Span<const EncodedPosition> batch) {
+torch::Tensor EncodeInputs(absl::Span<const EncodedPosition> batch, int64_t rows) {
   const int64_t b = static_cast<int64_t>(batch.size());
   const int n = batch.empty() ? 0 : batch[0].size;
   const int points = n * n;
-  torch::Tensor out = torch::zeros({b, kInputPlanes, n, n}, torch::kFloat32);
+  torch::Tensor out = torch::zeros({std::max(b, rows), kInputPlanes, n, n}, torch::kFloat32);
   float* data = out.data_ptr<float>();
   for (int64_t i = 0; i < b; ++i) {
     const EncodedPosition& pos = batch[i];
@@ -231,6 +231,14 @@ torch::Tensor EncodeInputs(absl::Span<const EncodedPosition> batch) {
     if (pos.rule == Rule::kStandard) std::fill_n(planes + 5 * points, points, 1.0f);
   }
   return out;
+}
+
+int64_t PaddedBatchSize(int64_t batch) {
+  if (batch <= 8) return 8;
+  int64_t octave = 8;  // the largest power of two below `batch`
+  while (octave * 2 < batch) octave *= 2;
+  const int64_t step = std::max<int64_t>(8, octave / 4);
+  return (batch + step - 1) / step * step;
 }
 
 }  // namespace zf

@@ -48,7 +48,10 @@ absl::StatusOr<std::unique_ptr<TorchEvaluator>> TorchEvaluator::Create(
   if (!device.ok()) return device.status();
   const bool cuda = device->is_cuda();
   const torch::ScalarType dtype = cuda && options.bf16 ? torch::kBFloat16 : torch::kFloat32;
-  std::unique_ptr<TorchEvaluator> evaluator(new TorchEvaluator(*device, dtype));
+  using Padding = TorchEvaluatorOptions::Padding;
+  const bool pad =
+      options.pad_batches == Padding::kOn || (options.pad_batches == Padding::kAuto && cuda);
+  std::unique_ptr<TorchEvaluator> evaluator(new TorchEvaluator(*device, dtype, pad));
   try {
     if (options.intra_op_threads > 0) torch::set_num_threads(options.intra_op_threads);
     if (cuda) {
@@ -138,12 +141,13 @@ absl::Status TorchEvaluator::EvaluateVersioned(absl::Span<const EncodedPosition>
   if (batch.empty()) return absl::OkStatus();
   const int64_t b = static_cast<int64_t>(batch.size());
   const int64_t points = int64_t{batch[0].size} * batch[0].size;
+  const int64_t rows = pad_ ? PaddedBatchSize(b) : b;  // padding rows: empty boards, dropped
   try {
     c10::InferenceMode inference_mode;
     // 1. Encode on the host; one copy to the device.
-    torch::Tensor x = EncodeInputs(batch).to(device_);
+    torch::Tensor x = EncodeInputs(batch, rows).to(device_);
     // 2. Occupied points come from the own/opponent planes, already on the device.
-    const torch::Tensor occupied = (x.select(1, 0) + x.select(1, 1)).reshape({b, points}) > 0.5f;
+    const torch::Tensor occupied = (x.select(1, 0) + x.select(1, 1)).reshape({rows, points}) > 0.5f;
     x = x.to(dtype_).contiguous(at::MemoryFormat::ChannelsLast);
     // 3. Forward.
     auto [logits, v] = model->net->forward(x);
@@ -151,9 +155,11 @@ absl::Status TorchEvaluator::EvaluateVersioned(absl::Span<const EncodedPosition>
     //    board from producing NaN; its row is then zeroed by the mask.
     logits = logits.to(torch::kFloat32).masked_fill(occupied, std::numeric_limits<float>::lowest());
     torch::Tensor probs = torch::softmax(logits, 1).masked_fill_(occupied, 0.0f);
-    // 5. One copy back: [B, n*n | value].
-    const torch::Tensor out =
-        torch::cat({probs, v.to(torch::kFloat32).reshape({b, 1})}, 1).to(torch::kCPU).contiguous();
+    // 5. One copy back of the real rows: [B, n*n | value].
+    const torch::Tensor out = torch::cat({probs, v.to(torch::kFloat32).reshape({rows, 1})}, 1)
+                                  .narrow(0, 0, b)
+                                  .to(torch::kCPU)
+                                  .contiguous();
     const float* src = out.data_ptr<float>();
     for (int64_t i = 0; i < b; ++i) {
       std::memcpy(policy.data() + i * points, src + i * (points + 1), points * sizeof(float));

@@ -34,6 +34,10 @@ struct TorchEvaluatorOptions {
   std::string device = "auto";
   bool bf16 = true;          // bf16 weights and activations; CUDA only (CPU is always fp32)
   int intra_op_threads = 0;  // > 0: torch::set_num_threads (process-wide); 0 = torch default
+  // Pad each batch to PaddedBatchSize rows. kAuto: on CUDA, where cuDNN (benchmark mode)
+  // tunes its kernels anew for every batch shape it sees; self-play's batch sizes vary.
+  enum class Padding { kAuto, kOn, kOff };
+  Padding pad_batches = Padding::kAuto;
 };
 
 class TorchEvaluator : public Evaluator {
@@ -61,6 +65,7 @@ class TorchEvaluator : public Evaluator {
   int64_t version() const;                                  // Thread-safe.
   torch::Device device() const { return device_; }          // Thread-safe (fixed at creation).
   bool bf16() const { return dtype_ == torch::kBFloat16; }  // Thread-safe.
+  bool pads_batches() const { return pad_; }                // Thread-safe.
 
  private:
   struct Model {
@@ -68,13 +73,15 @@ class TorchEvaluator : public Evaluator {
     int64_t version = 0;
   };
 
-  TorchEvaluator(torch::Device device, torch::ScalarType dtype) : device_(device), dtype_(dtype) {}
+  TorchEvaluator(torch::Device device, torch::ScalarType dtype, bool pad)
+      : device_(device), dtype_(dtype), pad_(pad) {}
   // Clone, eval mode, device, dtype, memory format. Throws c10::Error (callers catch).
   std::shared_ptr<Model> Prepare(PolicyValueNet& net, int64_t version) const;
   std::shared_ptr<Model> Current() const;
 
   const torch::Device device_;
   const torch::ScalarType dtype_;  // kFloat32, or kBFloat16 on CUDA
+  const bool pad_;                 // pad batches to PaddedBatchSize rows
   mutable absl::Mutex mu_;
   std::shared_ptr<Model> model_ ABSL_GUARDED_BY(mu_);
   absl::Status set_model_status_ ABSL_GUARDED_BY(mu_);

@@ -128,11 +128,41 @@ quick=${ZF_GPU_QUICK:-}
 echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"
 
 # Most telling first: a deadline cuts the last steps short.
-# 4. The network alone: evals/s and TFLOP/s.
-if [ -n "$quick" ]; then nn_args=(--nets tiny,small --batches 16,64 --precisions fp32 --seconds 0.5)
-else nn_args=(--nets small,base --batches 64,256,1024,4096 --precisions fp32,bf16 --seconds 1); fi
-run_step bench_nn 120 bash -c '"$@" > "'"$out"'/bench_nn.json"' _ \
-  "$bin/zerofleet" bench nn --device "$device" --board-size 15 "${nn_args[@]}" --json
+# 4. Self-play at scale: many parallel games, 400 sims, small net. On the H200 box
+# (2026-11-30, 12 threads) it reached 0.06-0.36 of the network's ceiling, slower with more
+# games, unexplained. Each row now says where the time goes (eval_share: the evaluator's
+# share of all threads' time; distinct_batch_sizes: the shapes cuDNN had to tune) and pads
+# batches or not (padding is the default on CUDA); one row with OMP_NUM_THREADS=1 tests
+# intra-op threads oversubscribing the cores.
+if [ -n "$quick" ]; then sp_configs=("32 2 auto 0"); sp_seconds=3
+else sp_configs=("64 1 auto 0" "1024 8 auto 0" "1024 8 auto 1" "4096 8 off 0" "4096 8 auto 0")
+  sp_seconds=5; fi
+for config in "${sp_configs[@]}"; do
+  read -r g t pad omp1 <<< "$config"
+  name="selfplay_${g}_t${t}_pad${pad}$([ "$omp1" = 1 ] && echo _omp1)"
+  run_step "$name" 40 bash -c '[ "$1" = 1 ] && export OMP_NUM_THREADS=1; shift
+    "$@" > "'"$out/$name.json"'"; rc=$?; cat "'"$out/$name.json"'"; exit $rc' _ "$omp1" \
+    "$bin/zerofleet" bench selfplay --device "$device" --nets small --board-size 15 --sims 400 \
+    --parallel-games "$g" --threads "$t" --seconds "$sp_seconds" --pad-batches "$pad" \
+    --norecommend --json
+done
+
+# 4b. Where self-play's threads are, sampled: gdb backtraces of every thread while 1,024 games
+# run on 8 threads (what a profiler would say, with what the machine has): once while the
+# bench measures the network alone (its first 12 s, after ~3 s of start-up), four times in
+# self-play (the next 12 s).
+debugger=$(command -v gdb || command -v cuda-gdb || true)
+if [ -n "$debugger" ] && [ -z "$quick" ]; then
+  run_step selfplay_stacks 50 bash -c 'stack() {
+      timeout 8 "$4" -p "$pid" -batch -nx -ex "set pagination off" -ex "thread apply all bt 14" \
+        > "$1/stacks_$2.txt" 2>&1; }
+    "$2" bench selfplay --device "$3" --nets small --board-size 15 --sims 400 \
+      --parallel-games 1024 --threads 8 --seconds 12 --norecommend --json \
+      > "$1/stacks_run.json" & pid=$!
+    sleep 9; stack "$1" ceiling "$3" "$4"; sleep 7
+    for i in 1 2 3 4; do stack "$1" "selfplay_$i" "$3" "$4"; sleep 0.5; done
+    wait $pid' _ "$out" "$bin/zerofleet" "$device" "$debugger"
+fi
 
 # 5. The Python/Numba trainer's workload: 64 games x 400 sims (every move), small net, 15x15,
 # one self-play thread (on the H200 box, 2026-11-30: 11.2k sims/s with 1 thread, 5.8k with 8).
@@ -152,23 +182,7 @@ run_step tests "$([ -n "$quick" ] && echo 900 || echo 150)" bash -c 'cd "$1" &&
   ZF_TEST_DEVICE="$2" ctest --output-on-failure --timeout 300 -R "$3" > "$4" 2>&1
   rc=$?; tail -3 "$4"; exit $rc' _ "$work/build" "$device" "$test_regex" "$out/tests.log"
 
-# 7. Self-play at scale: many parallel games, 400 sims, small net. On the H200 box
-# (2026-11-30, 12 threads) it reached 0.06-0.36 of the network's ceiling, slower with more
-# games. Suspect: each self-play thread's host-side Torch ops fan out to 16 OpenMP threads
-# (12 x 16 spinning threads on 16 cores). Each size runs with Torch's default and with
-# OMP_NUM_THREADS=1, 8 self-play threads both times.
-if [ -n "$quick" ]; then sp_configs=("32 2 0"); sp_seconds=3
-else sp_configs=("1024 8 0" "1024 8 1" "4096 8 0" "4096 8 1"); sp_seconds=8; fi
-for config in "${sp_configs[@]}"; do
-  read -r g t omp1 <<< "$config"
-  name="selfplay_${g}_t${t}$([ "$omp1" = 1 ] && echo _omp1)"
-  run_step "$name" 60 bash -c '[ "$1" = 1 ] && export OMP_NUM_THREADS=1; shift
-    "$@" > "'"$out/$name.json"'"' _ "$omp1" \
-    "$bin/zerofleet" bench selfplay --device "$device" --nets small --board-size 15 --sims 400 \
-    --parallel-games "$g" --threads "$t" --seconds "$sp_seconds" --json
-done
-
-# 8. Training: bf16 on CUDA (the default there); the loss must fall and stay finite. SIGINT
+# 7. Training: bf16 on CUDA (the default there); the loss must fall and stay finite. SIGINT
 # at the end of its time is train's normal way to stop (it checkpoints and exits).
 train_s=60
 if [ -n "$quick" ]; then train_args=(--net tiny --board-size 9 --min-positions 500 --parallel-games 16)
@@ -179,7 +193,7 @@ run_step training $((train_s + 30)) bash -c 'timeout -s INT "$@" > "'"$out"'/tra
   "$bin/zerofleet" train --run-dir "$out/train_run" --device "$device" "${train_args[@]}" \
   --threads 2 --rating-budget 0
 
-# 9. The fleet on one box: learner and inference server on the device, actors on the CPU cores.
+# 8. The fleet on one box: learner and inference server on the device, actors on the CPU cores.
 if [ -n "$quick" ]; then
   fleet=(--seconds 10 --warmup 5 --actors 1 --games-per-actor 16 --preset cpu --device cpu)
 else
@@ -189,5 +203,11 @@ fi
 run_step fleet 75 bash -c '"$@" > "'"$out"'/fleet.log" 2>&1; rc=$?; tail -5 "'"$out"'/fleet.log"
   exit $rc' _ python3 "$repo/scripts/bench_distributed.py" --bin "$bin" --only distributed \
   "${fleet[@]}"
+
+# 9. The network alone: evals/s and TFLOP/s (the full table is in docs/PERFORMANCE.md).
+if [ -n "$quick" ]; then nn_args=(--nets tiny,small --batches 16,64 --precisions fp32 --seconds 0.5)
+else nn_args=(--nets small,base --batches 64,1024,4096 --precisions fp32,bf16 --seconds 0.5); fi
+run_step bench_nn 120 bash -c '"$@" > "'"$out"'/bench_nn.json"' _ \
+  "$bin/zerofleet" bench nn --device "$device" --board-size 15 "${nn_args[@]}" --json
 
 summarize

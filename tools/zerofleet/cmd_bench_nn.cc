@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/nn/blas_info.h"
 #include "common/nn/torch_evaluator.h"
@@ -20,6 +22,9 @@
 
 ABSL_FLAG(std::string, nets, "tiny,small", "Comma-separated network presets to measure");
 ABSL_FLAG(std::string, batches, "1,16,64,256", "bench nn: comma-separated batch sizes");
+ABSL_FLAG(std::string, pad_batches, "auto",
+          "bench: pad each batch to a few tuned sizes (auto = on CUDA only, on, off)");
+ABSL_FLAG(bool, recommend, true, "bench selfplay: also measure and print recommended settings");
 ABSL_FLAG(std::string, precisions, "bf16",
           "bench nn: comma-separated fp32, bf16 (bf16 applies on CUDA; CPU always runs fp32)");
 
@@ -55,8 +60,47 @@ absl::StatusOr<std::unique_ptr<TorchEvaluator>> MakeNet(const std::string& prese
   TorchEvaluatorOptions options;
   options.device = absl::GetFlag(FLAGS_device);
   options.bf16 = bf16;
+  const std::string pad = absl::GetFlag(FLAGS_pad_batches);
+  using Padding = TorchEvaluatorOptions::Padding;
+  if (pad == "on") {
+    options.pad_batches = Padding::kOn;
+  } else if (pad == "off") {
+    options.pad_batches = Padding::kOff;
+  } else if (pad != "auto") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--pad-batches: '", pad, "' is not auto, on or off"));
+  }
   return TorchEvaluator::Create(net, 0, options);
 }
+
+// The evaluator calls of a self-play run: their sizes and wall time. Thread-safe.
+class BatchLog {
+ public:
+  struct Summary {
+    double eval_share;  // evaluator seconds / all threads' seconds
+    double avg_batch;
+    int distinct_sizes;
+  };
+  void Add(int size, double seconds) {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    positions_ += size;
+    seconds_ += seconds;
+    sizes_.insert(size);
+  }
+  Summary Summarize(double thread_seconds) const {
+    absl::MutexLock lock(&mu_);
+    return {seconds_ / thread_seconds, calls_ > 0 ? double(positions_) / calls_ : 0.0,
+            static_cast<int>(sizes_.size())};
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  int64_t calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t positions_ ABSL_GUARDED_BY(mu_) = 0;
+  double seconds_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<int> sizes_ ABSL_GUARDED_BY(mu_);
+};
 
 // --batches and --precisions, checked.
 absl::StatusOr<std::vector<int>> BatchList() {
@@ -243,25 +287,37 @@ int BenchSelfPlay(double seconds, bool json) {
       if (!r.ok()) return Fail(r.status());
       *ceiling += *r;
     }
+    // Where self-play's time goes: inside the evaluator (share of all threads' time) or in
+    // the tree, and how many distinct batch sizes the evaluator was given.
+    BatchLog log;
+    ObservedEvaluator observed(net->get(), [&log](int size, double s) { log.Add(size, s); });
     SelfPlayStats stats;
-    absl::StatusOr<double> ran = RunSelfPlayFor(*options, net->get(), seconds, &stats);
+    absl::StatusOr<double> ran = RunSelfPlayFor(*options, &observed, seconds, &stats);
     if (!ran.ok()) return Fail(ran.status());
     const double elapsed = *ran;
     const double sims = stats.simulations.load() / elapsed;
     const double evals = stats.evaluations.load() / elapsed;
+    const BatchLog::Summary seen = log.Summarize(options->threads * elapsed);
     if (json) {
       rows.push_back(absl::StrFormat(
           "{\"net\":\"%s\",\"ceiling_evals_per_sec\":%.1f,\"selfplay_sims_per_sec\":%.1f,"
-          "\"selfplay_evals_per_sec\":%.1f,\"ratio\":%.3f}",
-          preset, *ceiling, sims, evals, sims / *ceiling));
+          "\"selfplay_evals_per_sec\":%.1f,\"ratio\":%.3f,\"eval_share\":%.3f,"
+          "\"avg_batch\":%.1f,\"distinct_batch_sizes\":%d,\"padded\":%s}",
+          preset, *ceiling, sims, evals, sims / *ceiling, seen.eval_share, seen.avg_batch,
+          seen.distinct_sizes, (*net)->pads_batches() ? "true" : "false"));
     } else {
       std::printf("%6s %14.0f %14.0f %14.0f %8.3f %8.2f\n", preset.c_str(), *ceiling, sims, evals,
                   sims / *ceiling, kSelfPlayTargetRatio);
+      std::printf("       time in the evaluator %.0f%%, avg batch %.1f, %d distinct sizes%s\n",
+                  100 * seen.eval_share, seen.avg_batch, seen.distinct_sizes,
+                  (*net)->pads_batches() ? " (padded)" : "");
     }
   }
-  absl::StatusOr<std::string> recommendation = RecommendSelfPlaySettings(board, seconds, json);
-  if (!recommendation.ok()) return Fail(recommendation.status());
-  if (json) rows.push_back(*recommendation);
+  if (absl::GetFlag(FLAGS_recommend)) {
+    absl::StatusOr<std::string> recommendation = RecommendSelfPlaySettings(board, seconds, json);
+    if (!recommendation.ok()) return Fail(recommendation.status());
+    if (json) rows.push_back(*recommendation);
+  }
   if (json) {
     std::printf(
         "{\"bench\":\"selfplay\",\"board\":%d,\"sims_per_move\":%d,\"batch\":%d,"

@@ -131,8 +131,8 @@ const std::vector<Command>& Commands() {
                   "zerofleet ratings RUN_DIR [--json]",
                   {"json"},
                   RunRatingsCommand});
-    std::vector<std::string> bench_flags = {"json",    "seconds",    "nets",
-                                            "batches", "precisions", "device"};
+    std::vector<std::string> bench_flags = {"json",       "seconds", "nets",        "batches",
+                                            "precisions", "device",  "pad_batches", "recommend"};
     for (const auto& f : RuleFlags()) bench_flags.push_back(f);
     for (const auto& f : SearchFlags()) bench_flags.push_back(f);
     c->push_back({"bench",

@@ -1,5 +1,6 @@
 #include "common/nn/network.h"
 
+#include <set>
 #include <vector>
 
 #include "common/game/encoded_position.h"
@@ -139,6 +140,37 @@ TEST(NetworkTest, EncodeInputsMatchesBitsOnLargestBoardAndEmptyBoard) {
     }
   }
   EXPECT_EQ(EncodeInputs({}).size(0), 0);
+}
+
+TEST(NetworkTest, EncodeInputsPadsWithZeroRows) {
+  const std::vector<EncodedPosition> batch = testing::RandomPositions(9, 3, 4);
+  const torch::Tensor x = EncodeInputs(batch, 8);
+  ASSERT_EQ(x.size(0), 8);
+  EXPECT_TRUE(torch::equal(x.narrow(0, 0, 3), EncodeInputs(batch)));
+  EXPECT_EQ(x.narrow(0, 3, 5).abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(EncodeInputs(batch, 2).size(0), 3);  // never fewer rows than positions
+}
+
+TEST(NetworkTest, PaddedBatchSizesAreFewAndWasteLittle) {
+  EXPECT_EQ(PaddedBatchSize(1), 8);
+  EXPECT_EQ(PaddedBatchSize(8), 8);
+  EXPECT_EQ(PaddedBatchSize(9), 16);
+  EXPECT_EQ(PaddedBatchSize(17), 24);
+  EXPECT_EQ(PaddedBatchSize(33), 40);
+  EXPECT_EQ(PaddedBatchSize(65), 80);
+  EXPECT_EQ(PaddedBatchSize(1000), 1024);
+  EXPECT_EQ(PaddedBatchSize(4096), 4096);
+  std::set<int64_t> sizes;
+  for (int64_t b = 1; b <= 4096; ++b) {
+    const int64_t padded = PaddedBatchSize(b);
+    ASSERT_GE(padded, b);
+    if (b > 32) {
+      ASSERT_LT(padded - b, b / 4) << b;  // under 25% padding above 32
+    }
+    ASSERT_EQ(PaddedBatchSize(padded), padded) << b;  // a padded size is its own bucket
+    sizes.insert(padded);
+  }
+  EXPECT_LE(sizes.size(), 45u);  // a few dozen shapes for cuDNN to tune, not 4,096
 }
 
 TEST(NetworkTest, CloneIsADeepCopy) {

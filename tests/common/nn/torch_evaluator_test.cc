@@ -73,6 +73,25 @@ TEST(TorchEvaluatorTest, PolicyIsADistributionOverEmptyPoints) {
   }
 }
 
+TEST(TorchEvaluatorTest, PaddedBatchesGiveTheSameOutputs) {
+  PolicyValueNet net = TinyNet(5);
+  std::unique_ptr<TorchEvaluator> plain = CpuEvaluator(net, 1);
+  TorchEvaluatorOptions options;
+  options.device = "cpu";
+  options.pad_batches = TorchEvaluatorOptions::Padding::kOn;
+  absl::StatusOr<std::unique_ptr<TorchEvaluator>> padded = TorchEvaluator::Create(net, 1, options);
+  ASSERT_TRUE(padded.ok()) << padded.status();
+  EXPECT_TRUE((*padded)->pads_batches());
+  EXPECT_FALSE(plain->pads_batches());  // kAuto pads on CUDA only
+  for (int count : {1, 9, 33}) {
+    const std::vector<EncodedPosition> batch = testing::RandomPositions(9, count, 20 + count);
+    const Output a = EvaluateAll(*plain, batch);
+    const Output b = EvaluateAll(**padded, batch);
+    EXPECT_THAT(b.policy, Pointwise(FloatNear(1e-5), a.policy)) << count;
+    EXPECT_THAT(b.value, Pointwise(FloatNear(1e-5), a.value)) << count;
+  }
+}
+
 TEST(TorchEvaluatorTest, MatchesTheNetworkFollowedByMaskedSoftmax) {
   PolicyValueNet net = TinyNet(2);
   std::unique_ptr<TorchEvaluator> e = CpuEvaluator(net, 1);

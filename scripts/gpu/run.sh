@@ -11,7 +11,8 @@
 #   the next one runs; only a failed build stops the run.
 # Environment: ZF_TORCH_PREFIX (a LibTorch/Torch CMake prefix instead of PyTorch's),
 #   ZF_GPU_WORK (build folder; default build-gpu/ in the tree), ZF_GPU_QUICK=1 (small sizes),
-#   ZF_GPU_DEADLINE (seconds: steps are cut short so that the summary is written by then).
+#   ZF_GPU_DEADLINE (seconds: steps are cut short so that the summary is written by then),
+#   ZF_GPU_ONLY (space-separated step names, as in summary.json: run only those after the build).
 set -uo pipefail
 out=$(realpath -m "${1:?usage: scripts/gpu/run.sh OUT_DIR}")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,6 +31,9 @@ die() { say "FAILED: $*"; summarize; exit 1; }
 run_step() {
   local name=$1 limit=$2 t0 rc status
   shift 2
+  if [ -n "${ZF_GPU_ONLY:-}" ] && [[ " $ZF_GPU_ONLY " != *" $name "* ]]; then
+    printf '%s\tskipped\t0\n' "$name" >> "$out/steps.tsv"; return 0
+  fi
   if [ "$deadline" -gt 0 ]; then
     local left=$((deadline - $(elapsed) - 15))
     [ "$left" -lt "$limit" ] && limit=$left
@@ -135,7 +139,8 @@ echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"
 # batches or not (padding is the default on CUDA); one row with OMP_NUM_THREADS=1 tests
 # intra-op threads oversubscribing the cores.
 if [ -n "$quick" ]; then sp_configs=("32 2 auto 0"); sp_seconds=3
-else sp_configs=("64 1 auto 0" "1024 8 auto 0" "1024 8 auto 1" "4096 8 off 0" "4096 8 auto 0")
+else sp_configs=("64 1 auto 0" "1024 8 auto 0" "2048 8 auto 0" "4096 8 auto 0" "4096 8 off 0"
+                 "1024 8 auto 1")
   sp_seconds=5; fi
 for config in "${sp_configs[@]}"; do
   read -r g t pad omp1 <<< "$config"
@@ -147,34 +152,24 @@ for config in "${sp_configs[@]}"; do
     --norecommend --json
 done
 
-# 4b. Where self-play's threads are, sampled: gdb backtraces of every thread while 1,024 games
-# run on 8 threads (what a profiler would say, with what the machine has): once while the
-# bench measures the network alone (its first 12 s, after ~3 s of start-up), four times in
-# self-play (the next 12 s).
-debugger=$(command -v gdb || command -v cuda-gdb || true)
-if [ -n "$debugger" ] && [ -z "$quick" ]; then
-  run_step selfplay_stacks 50 bash -c 'stack() {
-      timeout 8 "$4" -p "$pid" -batch -nx -ex "set pagination off" -ex "thread apply all bt 14" \
-        > "$1/stacks_$2.txt" 2>&1; }
-    "$2" bench selfplay --device "$3" --nets small --board-size 15 --sims 400 \
-      --parallel-games 1024 --threads 8 --seconds 12 --norecommend --json \
-      > "$1/stacks_run.json" & pid=$!
-    sleep 9; stack "$1" ceiling "$3" "$4"; sleep 7
-    for i in 1 2 3 4; do stack "$1" "selfplay_$i" "$3" "$4"; sleep 0.5; done
-    wait $pid' _ "$out" "$bin/zerofleet" "$device" "$debugger"
-fi
-
-# 5. The Python/Numba trainer's workload: 64 games x 400 sims (every move), small net, 15x15,
-# one self-play thread (on the H200 box, 2026-11-30: 11.2k sims/s with 1 thread, 5.8k with 8).
-# Stopped at its limit if the iteration is longer: the summary then reads the games and sims/s
-# reached off train's progress line.
+# 5. The Python/Numba trainer's workload: 64 games x 400 sims (every move), small net, 15x15
+# (on the H200 box, 2026-11-30, batches padded: ~30 s of self-play at 37.7k sims/s with one
+# thread and one leaf per game, ~1.5 ms per network call of 64). Two ways to bigger or
+# overlapping calls: four leaves per game (batch 256), two threads. Stopped at its limit if the
+# iteration is longer: the summary then reads the games and sims/s off train's progress line.
 ref_games=64 ref_sims=400
 [ -n "$quick" ] && ref_games=8 ref_sims=50
 echo "$ref_games $ref_sims" > "$out/reference_workload.txt"
-run_step reference_workload 120 bash -c '"$@" > "'"$out"'/ref_run.log" 2>&1' _ \
-  "$bin/zerofleet" train --run-dir "$out/ref_run" --device "$device" --net small \
-  --board-size 15 --sims "$ref_sims" --fast-move-fraction 0 --parallel-games "$ref_games" \
-  --games-per-iter "$ref_games" --num-iterations 1 --threads 1 --rating-budget 0
+for variant in "ref_t1 --threads 1" "ref_leaves4 --threads 1 --leaves-per-game 4" \
+               "ref_t2 --threads 2"; do
+  read -r name variant_args <<< "$variant"
+  [ -n "$quick" ] && [ "$name" != ref_t1 ] && continue
+  # shellcheck disable=SC2086  # variant_args are separate flags
+  run_step "reference_workload_${name#ref_}" 75 bash -c '"$@" > "'"$out/$name"'.log" 2>&1' _ \
+    "$bin/zerofleet" train --run-dir "$out/$name" --device "$device" --net small \
+    --board-size 15 --sims "$ref_sims" --fast-move-fraction 0 --parallel-games "$ref_games" \
+    --games-per-iter "$ref_games" --num-iterations 1 --rating-budget 0 $variant_args
+done
 
 # 6. The nn and learner unit tests on the device.
 test_regex="^($(IFS='|'; echo "${tests[*]}"))\$"

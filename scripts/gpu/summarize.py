@@ -37,20 +37,22 @@ def steps(out):
     return table
 
 
-def reference_workload(out, step):
+def reference_workload(out, step, log):
     """Seconds for one iteration of N games x S sims, read off train's iteration line."""
     games, sims = (read_lines(os.path.join(out, "reference_workload.txt")) or ["0 0"])[0].split()
     result = {"games": int(games), "sims_per_move": int(sims), "reference_seconds": 11.0,
               "reference": "Python/Numba trainer, 64 games x 400 sims, 96 GB GPU"}
     if step:
         result["seconds_for_the_iteration_with_startup"] = step["seconds"]
-    for line in read_lines(os.path.join(out, "ref_run.log")):
+    for line in read_lines(os.path.join(out, log)):
         m = re.search(r"^iter 1/\S+ games (\d+) positions (\d+).*sims/s (\d+) evals/s (\d+) "
                       r"batch (\d+)", line)
         if m:
             g, positions, sps, eps, batch = map(int, m.groups())
             result.update(finished=True, moves_per_game=round(positions / max(g, 1), 1),
-                          sims_per_second=sps, evals_per_second=eps, mean_batch=batch)
+                          sims_per_second=sps, evals_per_second=eps, mean_batch=batch,
+                          # self-play alone: every move's simulations at the measured rate
+                          selfplay_seconds=round(positions * int(sims) / max(sps, 1), 1))
             continue
         # Stopped at the step's limit: train's last progress line says how far it got.
         m = re.search(r"^iter 0/\S+ \| games (\d+) .*\| sims/s (\d+) \| evals/s (\d+)", line)
@@ -82,7 +84,11 @@ def main():
         "wall_seconds": wall,
         "steps": step_table,
         "bench_nn": last_json(os.path.join(out, "bench_nn.json")),
-        "reference_workload": reference_workload(out, step_table.get("reference_workload")),
+        "reference_workload": {
+            name: reference_workload(out, step_table.get("reference_workload_" + name),
+                                     f"ref_{name}.log")
+            for name in ("t1", "leaves4", "t2")
+            if os.path.exists(os.path.join(out, f"ref_{name}.log"))},
         "selfplay": {os.path.basename(p)[len("selfplay_"):-len(".json")]: last_json(p)
                      for p in sorted(glob.glob(os.path.join(out, "selfplay_*.json")))},
         "training": training(out),

@@ -37,10 +37,14 @@ TrainingBatch FixedBatch(int size, uint64_t seed = 1) {
   return *batch;
 }
 
-bool SameTensors(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+// Equal, or with `rtol` > 0 equal to that relative tolerance.
+bool SameTensors(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
+                 double rtol = 0) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!torch::equal(a[i], b[i])) return false;
+    if (rtol == 0 ? !torch::equal(a[i], b[i]) : !torch::allclose(a[i], b[i], rtol, rtol / 10)) {
+      return false;
+    }
   }
   return true;
 }
@@ -214,11 +218,13 @@ TEST(TrainerTest, SerializeRestoresWeightsOptimizerStateAndStep) {
     const size_t params = (*trainer)->net()->parameters().size();
     EXPECT_EQ(moments.size(), optimizer == "adamw" ? 2 * params : params);
     EXPECT_TRUE(SameTensors(moments, (*restored)->OptimizerStateTensors())) << optimizer;
-    // Same next step from both.
+    // Same next step from both: bit for bit on the CPU; on CUDA to 1e-5, since cuDNN's
+    // backward kernels may sum in a different order each call (seen on an H200).
     absl::StatusOr<StepStats> a = (*trainer)->Step(batch), b = (*restored)->Step(batch);
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(a->policy_loss, b->policy_loss);
-    EXPECT_TRUE(SameTensors(Weights(**trainer), Weights(**restored))) << optimizer;
+    const double rtol = testing::TestDevice() == "cpu" ? 0 : 1e-5;
+    EXPECT_TRUE(SameTensors(Weights(**trainer), Weights(**restored), rtol)) << optimizer;
   }
 }
 

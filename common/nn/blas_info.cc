@@ -25,6 +25,7 @@ std::set<std::string> MappedBlasLibraries() {
     if (slash == std::string::npos) continue;
     const std::string path = line.substr(slash);
     const std::string file = path.substr(path.rfind('/') + 1);
+    if (absl::StartsWith(file, "libcublas")) continue;  // the GPU's, not the CPU's BLAS
     if (absl::StrContains(file, "blas") || absl::StrContains(file, "mkl_") ||
         absl::StrContains(file, "blis")) {
       paths.insert(path);
@@ -51,7 +52,8 @@ std::string Classify(const std::set<std::string>& paths) {
   if (blis) return "BLIS";
   if (atlas) return "ATLAS";
   if (!paths.empty()) return "reference BLAS (slow; install libopenblas0-pthread)";
-  return "none found";
+  // PyTorch's own builds link MKL statically: no separate library to see.
+  return "none loaded separately (built into LibTorch, or none)";
 }
 
 }  // namespace

@@ -8,9 +8,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/game/game_state.h"
+#include "tools/zerofleet/bench_json.h"
 #include "tools/zerofleet/bench_nn.h"
 #include "tools/zerofleet/cli.h"
 #include "tools/zerofleet/commands.h"
@@ -55,22 +55,29 @@ int BenchSearch(double seconds, bool json) {
   std::vector<SearchFigure> figures;
   for (int games : {1, 64, 256}) {
     for (int leaves : {1, 4}) {
-      if (!json)
-        std::fprintf(stderr, "measuring parallel_games=%d leaves_per_game=%d...\r", games, leaves);
+      if (!json) {
+        ShowMeasuring(
+            absl::StrFormat("measuring parallel_games=%d leaves_per_game=%d...", games, leaves));
+      }
       figures.push_back(MeasureSearch(games, leaves, seconds));
     }
   }
+  if (!json) ShowMeasuring("");
   if (json) {
-    std::vector<std::string> rows;
+    BenchJson j = {{"bench", "search"},
+                   {"board", 15},
+                   {"sims_per_move", 400},
+                   {"evaluator", "uniform"},
+                   {"threads", 1},
+                   {"target_sims_per_sec_per_core", Whole(kSearchTargetPerCore)},
+                   {"results", BenchJson::array()}};
     for (const auto& f : figures) {
-      rows.push_back(absl::StrFormat(
-          "{\"parallel_games\":%d,\"leaves_per_game\":%d,\"sims_per_sec\":%.0f,\"avg_batch\":%.1f}",
-          f.parallel_games, f.leaves, f.sims_per_sec, f.avg_batch));
+      j["results"].push_back({{"parallel_games", f.parallel_games},
+                              {"leaves_per_game", f.leaves},
+                              {"sims_per_sec", Whole(f.sims_per_sec)},
+                              {"avg_batch", Rounded(f.avg_batch, 1)}});
     }
-    std::printf(
-        "{\"bench\":\"search\",\"board\":15,\"sims_per_move\":400,\"evaluator\":\"uniform\","
-        "\"threads\":1,\"target_sims_per_sec_per_core\":%.0f,\"results\":[%s]}\n",
-        kSearchTargetPerCore, absl::StrJoin(rows, ",").c_str());
+    PrintJson(j);
     return 0;
   }
   std::printf("search throughput: 15x15, 400 sims/move, uniform evaluator, 1 thread\n\n");
@@ -104,9 +111,10 @@ int BenchRules(double seconds, bool json) {
   }
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
   if (json) {
-    std::printf(
-        "{\"bench\":\"rules\",\"board\":15,\"moves_per_sec\":%.0f,\"games_per_sec\":%.0f}\n",
-        moves / elapsed, games / elapsed);
+    PrintJson({{"bench", "rules"},
+               {"board", 15},
+               {"moves_per_sec", Whole(moves / elapsed)},
+               {"games_per_sec", Whole(games / elapsed)}});
   } else {
     std::printf("rules: random playouts on 15x15 freestyle, 1 thread\n");
     std::printf("  %.0f moves/s, %.0f games/s (%.1f moves/game)\n", moves / elapsed,

@@ -1,5 +1,6 @@
 // `zerofleet bench nn` and `zerofleet bench selfplay`: the network's own speed (the ceiling
 // self-play is compared with) and self-play with the real network as a fraction of it.
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <random>
@@ -10,13 +11,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/nn/blas_info.h"
 #include "common/nn/torch_evaluator.h"
+#include "tools/zerofleet/bench_json.h"
 #include "tools/zerofleet/bench_nn.h"
 #include "tools/zerofleet/cli.h"
 
@@ -180,7 +180,7 @@ int BenchNn(double seconds, bool json) {
   if (!batches.ok()) return Fail(batches.status());
   absl::StatusOr<std::vector<std::string>> precisions = PrecisionList();
   if (!precisions.ok()) return Fail(precisions.status());
-  std::vector<std::string> rows;
+  BenchJson rows = BenchJson::array();
   if (!json) {
     std::printf("network alone (TorchEvaluator, in-process), %dx%d board\n%s\n\n", board, board,
                 BlasInfo().c_str());
@@ -196,11 +196,13 @@ int BenchNn(double seconds, bool json) {
         absl::StatusOr<double> evals = MeasureEvalsPerSecond(net->get(), batch, board, seconds);
         if (!evals.ok()) return Fail(evals.status());
         if (json) {
-          rows.push_back(
-              absl::StrFormat("{\"net\":\"%s\",\"precision\":\"%s\",\"device\":\"%s\",\"batch\":%d,"
-                              "\"evals_per_sec\":%.1f,\"mflop_per_eval\":%.2f,\"tflops\":%.4f}",
-                              preset, precision, (*net)->device().str(), batch, *evals, mflops,
-                              *evals * mflops / 1e6));
+          rows.push_back({{"net", preset},
+                          {"precision", precision},
+                          {"device", (*net)->device().str()},
+                          {"batch", batch},
+                          {"evals_per_sec", Rounded(*evals, 1)},
+                          {"mflop_per_eval", Rounded(mflops, 2)},
+                          {"tflops", Rounded(*evals * mflops / 1e6, 4)}});
         } else {
           std::printf("%6s %5s %6d %12.0f %12.2f %10.1f\n", preset.c_str(), precision.c_str(),
                       batch, *evals, mflops, *evals * mflops / 1e3);
@@ -209,9 +211,7 @@ int BenchNn(double seconds, bool json) {
     }
   }
   if (json) {
-    std::printf("{\"bench\":\"nn\",\"board\":%d,\"blas\":\"%s\",\"results\":[%s]}\n", board,
-                absl::StrReplaceAll(BlasInfo(), {{"\"", "'"}}).c_str(),
-                absl::StrJoin(rows, ",").c_str());
+    PrintJson({{"bench", "nn"}, {"board", board}, {"blas", BlasInfo()}, {"results", rows}});
   }
   return 0;
 }
@@ -219,7 +219,7 @@ int BenchNn(double seconds, bool json) {
 // The smallest batch that reaches 90% of the network's best evals/s (more games than that only
 // cost memory and latency), one leaf per tree (stronger at equal visits than deeper virtual
 // loss), a thread per core on CPU to keep both busy. Prints it (text), or returns its JSON row.
-absl::StatusOr<std::string> RecommendSelfPlaySettings(int board, double seconds, bool json) {
+absl::StatusOr<BenchJson> RecommendSelfPlaySettings(int board, double seconds, bool json) {
   absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(NetList().front());
   if (!net.ok()) return net.status();
   const bool gpu = (*net)->device().is_cuda();
@@ -238,18 +238,37 @@ absl::StatusOr<std::string> RecommendSelfPlaySettings(int board, double seconds,
       break;
     }
   }
-  const int threads = gpu ? 2 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // GPU: the `gpu` preset's threads (half the cores, 2..8); CPU: one per core.
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = gpu ? std::clamp(cores / 2, 2, 8) : cores;
   const int train_batch = gpu ? 1024 : 256;
   const std::string recommendation =
       absl::StrFormat("--parallel-games %d --leaves-per-game 1 --threads %d --batch-size %d",
                       knee * threads, threads, train_batch);
-  if (json) {
-    return absl::StrFormat("{\"recommended\":\"%s\",\"knee_batch\":%d}", recommendation, knee);
-  }
+  if (json) return BenchJson{{"recommended", recommendation}, {"knee_batch", knee}};
   std::printf("\nnetwork %s evals/s by batch:", NetList().front().c_str());
   for (const auto& [b, evals] : curve) std::printf(" %d:%.0f", b, evals);
   std::printf("\nrecommended for this machine: %s\n", recommendation.c_str());
-  return std::string();
+  return BenchJson();
+}
+
+// The network's evals/s used the way self-play uses it: `callers` threads at once, each with
+// its share of `batch`.
+absl::StatusOr<double> MeasureCeiling(Evaluator* net, int callers, int batch, int board,
+                                      double seconds) {
+  std::vector<absl::StatusOr<double>> rates(callers, 0.0);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < callers; ++t) {
+    workers.emplace_back(
+        [&, t] { rates[t] = MeasureEvalsPerSecond(net, batch / callers, board, seconds); });
+  }
+  for (auto& w : workers) w.join();
+  double total = 0;
+  for (const auto& r : rates) {
+    if (!r.ok()) return r.status();
+    total += *r;
+  }
+  return total;
 }
 
 int BenchSelfPlay(double seconds, bool json) {
@@ -257,7 +276,7 @@ int BenchSelfPlay(double seconds, bool json) {
   if (!options.ok()) return Fail(options.status());
   const int board = options->rules.size;
   const int batch = options->parallel_games * options->search.leaves_per_game;
-  std::vector<std::string> rows;
+  BenchJson rows = BenchJson::array();
   if (!json) {
     std::printf(
         "self-play with the real network vs the network alone at the same batch\n"
@@ -271,22 +290,9 @@ int BenchSelfPlay(double seconds, bool json) {
   for (const std::string& preset : NetList()) {
     absl::StatusOr<std::unique_ptr<TorchEvaluator>> net = MakeNet(preset);
     if (!net.ok()) return Fail(net.status());
-    // The ceiling uses the machine the way self-play does: `threads` callers at once, each
-    // with its share of the batch.
     const int callers = std::min(options->threads, options->parallel_games);
-    const int per_call = batch / callers;
-    std::vector<absl::StatusOr<double>> rates(callers, 0.0);
-    std::vector<std::thread> workers;
-    for (int t = 0; t < callers; ++t) {
-      workers.emplace_back(
-          [&, t] { rates[t] = MeasureEvalsPerSecond(net->get(), per_call, board, seconds); });
-    }
-    for (auto& w : workers) w.join();
-    absl::StatusOr<double> ceiling = 0.0;
-    for (const auto& r : rates) {
-      if (!r.ok()) return Fail(r.status());
-      *ceiling += *r;
-    }
+    absl::StatusOr<double> ceiling = MeasureCeiling(net->get(), callers, batch, board, seconds);
+    if (!ceiling.ok()) return Fail(ceiling.status());
     // Where self-play's time goes: inside the evaluator (share of all threads' time) or in
     // the tree, and how many distinct batch sizes the evaluator was given.
     BatchLog log;
@@ -297,14 +303,17 @@ int BenchSelfPlay(double seconds, bool json) {
     const double elapsed = *ran;
     const double sims = stats.simulations.load() / elapsed;
     const double evals = stats.evaluations.load() / elapsed;
-    const BatchLog::Summary seen = log.Summarize(options->threads * elapsed);
+    const BatchLog::Summary seen = log.Summarize(callers * elapsed);
     if (json) {
-      rows.push_back(absl::StrFormat(
-          "{\"net\":\"%s\",\"ceiling_evals_per_sec\":%.1f,\"selfplay_sims_per_sec\":%.1f,"
-          "\"selfplay_evals_per_sec\":%.1f,\"ratio\":%.3f,\"eval_share\":%.3f,"
-          "\"avg_batch\":%.1f,\"distinct_batch_sizes\":%d,\"padded\":%s}",
-          preset, *ceiling, sims, evals, sims / *ceiling, seen.eval_share, seen.avg_batch,
-          seen.distinct_sizes, (*net)->pads_batches() ? "true" : "false"));
+      rows.push_back({{"net", preset},
+                      {"ceiling_evals_per_sec", Rounded(*ceiling, 1)},
+                      {"selfplay_sims_per_sec", Rounded(sims, 1)},
+                      {"selfplay_evals_per_sec", Rounded(evals, 1)},
+                      {"ratio", Rounded(sims / *ceiling, 3)},
+                      {"eval_share", Rounded(seen.eval_share, 3)},
+                      {"avg_batch", Rounded(seen.avg_batch, 1)},
+                      {"distinct_batch_sizes", seen.distinct_sizes},
+                      {"padded", (*net)->pads_batches()}});
     } else {
       std::printf("%6s %14.0f %14.0f %14.0f %8.3f %8.2f\n", preset.c_str(), *ceiling, sims, evals,
                   sims / *ceiling, kSelfPlayTargetRatio);
@@ -314,16 +323,17 @@ int BenchSelfPlay(double seconds, bool json) {
     }
   }
   if (absl::GetFlag(FLAGS_recommend)) {
-    absl::StatusOr<std::string> recommendation = RecommendSelfPlaySettings(board, seconds, json);
+    absl::StatusOr<BenchJson> recommendation = RecommendSelfPlaySettings(board, seconds, json);
     if (!recommendation.ok()) return Fail(recommendation.status());
     if (json) rows.push_back(*recommendation);
   }
   if (json) {
-    std::printf(
-        "{\"bench\":\"selfplay\",\"board\":%d,\"sims_per_move\":%d,\"batch\":%d,"
-        "\"target_ratio\":%.2f,\"results\":[%s]}\n",
-        board, options->search.simulations, batch, kSelfPlayTargetRatio,
-        absl::StrJoin(rows, ",").c_str());
+    PrintJson({{"bench", "selfplay"},
+               {"board", board},
+               {"sims_per_move", options->search.simulations},
+               {"batch", batch},
+               {"target_ratio", kSelfPlayTargetRatio},
+               {"results", rows}});
   } else {
     std::printf("\nratio = self-play sims/s / the network's evals/s at batch %d (target >= %.2f)\n",
                 batch, kSelfPlayTargetRatio);

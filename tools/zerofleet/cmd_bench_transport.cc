@@ -13,11 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/game/game_state.h"
 #include "common/rpc/remote_evaluator.h"
 #include "inference_server/inference_server.h"
+#include "tools/zerofleet/bench_json.h"
 #include "tools/zerofleet/cli.h"
 
 namespace zf::cli {
@@ -131,26 +131,31 @@ int BenchTransport(double seconds, bool json) {
   std::vector<TransportFigure> figures;
   for (const auto& [streams, in_flight] :
        std::vector<std::pair<int, int>>{{1, 2}, {2, 2}, {4, 2}}) {
-    if (!json) std::fprintf(stderr, "measuring streams=%d in_flight=%d...\r", streams, in_flight);
+    if (!json)
+      ShowMeasuring(absl::StrFormat("measuring streams=%d in_flight=%d...", streams, in_flight));
     figures.push_back(MeasureTransport(streams, in_flight, 256, seconds));
     if (!figures.back().error.empty()) {
       return Fail(absl::StrCat("bench transport: ", figures.back().error));
     }
   }
+  if (!json) ShowMeasuring("");
   if (json) {
-    std::vector<std::string> rows;
+    BenchJson j = {{"bench", "transport"},
+                   {"board", 15},
+                   {"model", "null"},
+                   {"transport", "grpc loopback"},
+                   {"target_leaves_per_sec", Whole(kTransportTarget)},
+                   {"results", BenchJson::array()}};
     for (const auto& f : figures) {
-      rows.push_back(absl::StrFormat(
-          "{\"streams\":%d,\"in_flight_per_stream\":%d,\"leaves_per_request\":%d,"
-          "\"leaves_per_sec\":%.0f,\"request_bytes_per_leaf\":%.1f,"
-          "\"response_bytes_per_leaf\":%.1f,\"mean_server_batch\":%.1f}",
-          f.streams, f.in_flight, f.leaves, f.leaves_per_sec, f.request_bytes_per_leaf,
-          f.response_bytes_per_leaf, f.mean_server_batch));
+      j["results"].push_back({{"streams", f.streams},
+                              {"in_flight_per_stream", f.in_flight},
+                              {"leaves_per_request", f.leaves},
+                              {"leaves_per_sec", Whole(f.leaves_per_sec)},
+                              {"request_bytes_per_leaf", Rounded(f.request_bytes_per_leaf, 1)},
+                              {"response_bytes_per_leaf", Rounded(f.response_bytes_per_leaf, 1)},
+                              {"mean_server_batch", Rounded(f.mean_server_batch, 1)}});
     }
-    std::printf(
-        "{\"bench\":\"transport\",\"board\":15,\"model\":\"null\",\"transport\":\"grpc loopback\","
-        "\"target_leaves_per_sec\":%.0f,\"results\":[%s]}\n",
-        kTransportTarget, absl::StrJoin(rows, ",").c_str());
+    PrintJson(j);
     return 0;
   }
   std::printf(

@@ -241,7 +241,9 @@ void Trainer::ApplyOptimizerOptions(double lr) {
   }
 }
 
-absl::StatusOr<StepStats> Trainer::Step(const TrainingBatch& batch) {
+namespace {
+
+absl::Status CheckBatch(const TrainingBatch& batch) {
   if (!batch.inputs.defined() || !batch.policy.defined() || !batch.value.defined() ||
       batch.inputs.dim() != 4 || batch.inputs.size(1) != kInputPlanes || batch.inputs.size(0) < 1 ||
       batch.policy.dim() != 2 || batch.policy.size(0) != batch.inputs.size(0) ||
@@ -250,56 +252,23 @@ absl::StatusOr<StepStats> Trainer::Step(const TrainingBatch& batch) {
     return absl::InvalidArgumentError(
         "training batch: want inputs [B, 6, n, n], policy [B, n*n], value [B], B >= 1");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<StepStats> Trainer::Step(const TrainingBatch& batch) {
+  if (absl::Status s = CheckBatch(batch); !s.ok()) return s;
   try {
-    // 1. Batch to the device, this step's learning rate.
     const double lr = LearningRateAt(options_, step_);
     ApplyOptimizerOptions(lr);
-    const torch::Tensor x = batch.inputs.to(device_, torch::kFloat32, /*non_blocking=*/true);
-    const torch::Tensor policy_target =
-        batch.policy.to(device_, torch::kFloat32, /*non_blocking=*/true);
-    const torch::Tensor value_target =
-        batch.value.to(device_, torch::kFloat32, /*non_blocking=*/true);
     net_->train();
     optimizer_->zero_grad();
     // BN running statistics change in the forward pass; keep a copy (a few KB) to undo that
     // if the step is skipped.
     std::vector<torch::Tensor> saved_buffers;
     for (const torch::Tensor& b : net_->buffers()) saved_buffers.push_back(b.detach().clone());
-    // 2. Forward (bf16 autocast keeps fp32 weights; the losses are computed in fp32).
-    torch::Tensor logits, value;
-    {
-      AutocastGuard autocast(device_, bf16_);
-      std::tie(logits, value) = net_->forward(x);
-    }
-    logits = logits.to(torch::kFloat32);
-    value = value.to(torch::kFloat32);
-    // 3. Losses.
-    const torch::Tensor log_probs = torch::log_softmax(logits, 1);
-    const torch::Tensor policy_loss = -(policy_target * log_probs).sum(1).mean();
-    const torch::Tensor value_loss = (value - value_target).square().mean();
-    // 4. Backward; global gradient norm.
-    (policy_loss + value_loss).backward();
-    std::vector<torch::Tensor> norms;
-    norms.reserve(params_.size());
-    for (const torch::Tensor& p : params_) {
-      if (p.grad().defined()) norms.push_back(p.grad().detach().norm());
-    }
-    torch::Tensor stats;
-    {
-      torch::NoGradGuard no_grad;
-      const torch::Tensor lp = log_probs.detach();
-      const torch::Tensor entropy = -(lp.exp() * lp).sum(1).mean();
-      const torch::Tensor grad_norm =
-          norms.empty() ? torch::zeros({}, lp.options()) : torch::stack(norms).norm();
-      // 5. One sync for all the numbers.
-      stats = torch::stack({policy_loss.detach(), value_loss.detach(), entropy, grad_norm})
-                  .to(torch::kCPU, torch::kFloat64);
-    }
-    StepStats out;
-    out.policy_loss = stats[0].item<double>();
-    out.value_loss = stats[1].item<double>();
-    out.policy_entropy = stats[2].item<double>();
-    out.grad_norm = stats[3].item<double>();
+    StepStats out = ForwardBackward(batch);
     out.lr = lr;
     if (!std::isfinite(out.policy_loss) || !std::isfinite(out.value_loss) ||
         !std::isfinite(out.grad_norm)) {
@@ -311,20 +280,65 @@ absl::StatusOr<StepStats> Trainer::Step(const TrainingBatch& batch) {
           "training step ", step_ + 1, ": non-finite loss or gradient (policy ", out.policy_loss,
           ", value ", out.value_loss, ", grad norm ", out.grad_norm, "); update skipped"));
     }
-    if (options_.grad_clip_norm > 0 && out.grad_norm > options_.grad_clip_norm) {
-      torch::NoGradGuard no_grad;
-      const double scale = options_.grad_clip_norm / (out.grad_norm + 1e-6);
-      for (torch::Tensor& p : params_) {
-        if (p.grad().defined()) p.grad().mul_(scale);
-      }
-    }
-    // 6. Update.
+    ClipGradients(out.grad_norm);
     optimizer_->step();
     UpdateAverage();
     out.step = ++step_;
     return out;
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("training step ", step_ + 1, ": ", e.what()));
+  }
+}
+
+StepStats Trainer::ForwardBackward(const TrainingBatch& batch) {
+  // 1. Batch to the device.
+  const torch::Tensor x = batch.inputs.to(device_, torch::kFloat32, /*non_blocking=*/true);
+  const torch::Tensor policy_target =
+      batch.policy.to(device_, torch::kFloat32, /*non_blocking=*/true);
+  const torch::Tensor value_target =
+      batch.value.to(device_, torch::kFloat32, /*non_blocking=*/true);
+  // 2. Forward (bf16 autocast keeps fp32 weights; the losses are computed in fp32).
+  torch::Tensor logits, value;
+  {
+    AutocastGuard autocast(device_, bf16_);
+    std::tie(logits, value) = net_->forward(x);
+  }
+  logits = logits.to(torch::kFloat32);
+  value = value.to(torch::kFloat32);
+  // 3. Losses.
+  const torch::Tensor log_probs = torch::log_softmax(logits, 1);
+  const torch::Tensor policy_loss = -(policy_target * log_probs).sum(1).mean();
+  const torch::Tensor value_loss = (value - value_target).square().mean();
+  // 4. Backward; global gradient norm.
+  (policy_loss + value_loss).backward();
+  std::vector<torch::Tensor> norms;
+  norms.reserve(params_.size());
+  for (const torch::Tensor& p : params_) {
+    if (p.grad().defined()) norms.push_back(p.grad().detach().norm());
+  }
+  torch::NoGradGuard no_grad;
+  const torch::Tensor lp = log_probs.detach();
+  const torch::Tensor entropy = -(lp.exp() * lp).sum(1).mean();
+  const torch::Tensor grad_norm =
+      norms.empty() ? torch::zeros({}, lp.options()) : torch::stack(norms).norm();
+  // 5. One sync for all the numbers.
+  const torch::Tensor stats =
+      torch::stack({policy_loss.detach(), value_loss.detach(), entropy, grad_norm})
+          .to(torch::kCPU, torch::kFloat64);
+  StepStats out;
+  out.policy_loss = stats[0].item<double>();
+  out.value_loss = stats[1].item<double>();
+  out.policy_entropy = stats[2].item<double>();
+  out.grad_norm = stats[3].item<double>();
+  return out;
+}
+
+void Trainer::ClipGradients(double grad_norm) {
+  if (!(options_.grad_clip_norm > 0 && grad_norm > options_.grad_clip_norm)) return;
+  torch::NoGradGuard no_grad;
+  const double scale = options_.grad_clip_norm / (grad_norm + 1e-6);
+  for (torch::Tensor& p : params_) {
+    if (p.grad().defined()) p.grad().mul_(scale);
   }
 }
 

@@ -128,6 +128,11 @@ class Trainer {
   void ApplyOptimizerOptions(double lr);
   // Folds the just-updated weights into ema_net_ (BN statistics are copied). Throws.
   void UpdateAverage();
+  // A training step's batch to the device, forward, losses, backward; its numbers (lr and
+  // step left unset). Throws c10::Error (Step catches).
+  StepStats ForwardBackward(const TrainingBatch& batch);
+  // Scales the gradients down to options_.grad_clip_norm when `grad_norm` exceeds it.
+  void ClipGradients(double grad_norm);
 
   const TrainerOptions options_;
   const NetConfig config_;

@@ -21,18 +21,8 @@ absl::Status Bad(absl::string_view name, int64_t value, absl::string_view range)
 }  // namespace
 
 LearnerOptions TrainRun::LearnerOptionsFor(const TrainRunOptions& o) {
-  LearnerOptions l;
-  l.run_dir = o.run_dir;
+  LearnerOptions l = o.learner;
   l.rules = o.selfplay.rules;
-  l.net = o.net;
-  l.trainer = o.trainer;
-  l.buffer = o.buffer;
-  l.ratio = o.ratio;
-  l.publish_every_steps = o.publish_every_steps;
-  l.checkpoint_every_steps = o.checkpoint_every_steps;
-  l.log_every_steps = o.log_every_steps;
-  l.keep_checkpoints = o.keep_checkpoints;
-  l.export_models = o.export_models;
   l.seed = o.selfplay.seed;
   return l;
 }
@@ -144,7 +134,8 @@ TrainSnapshot TrainRun::Snapshot(const RunStart& run, const SelfPlayStats& stats
   const double secs = std::max(s.elapsed_seconds, 1e-9);
   s.sims_per_second = stats.simulations.load() / secs;
   s.evals_per_second = stats.evaluations.load() / secs;
-  s.samples_per_second = (s.step - run.step) * double{1} * options_.trainer.batch_size / secs;
+  s.samples_per_second =
+      (s.step - run.step) * double{1} * options_.learner.trainer.batch_size / secs;
   s.avg_batch = stats.evaluations.load() / std::max<double>(1, stats.batches.load());
   s.simulations = stats.simulations.load();
   s.evaluations = stats.evaluations.load();
@@ -166,7 +157,8 @@ std::string TrainRun::IterationLine(const TrainSnapshot& s, const TrainCallbacks
       s.step > 0
           ? absl::StrFormat("loss policy %.3f value %.3f entropy %.3f lr %.4g", s.last.policy_loss,
                             s.last.value_loss, s.last.policy_entropy, s.last.lr)
-          : absl::StrFormat("training starts at %d positions", options_.ratio.min_positions);
+          : absl::StrFormat("training starts at %d positions",
+                            options_.learner.ratio.min_positions);
   std::string line = absl::StrFormat(
       "iter %d/%d games %d positions %d step %d | %s | sims/s %.0f evals/s %.0f batch %.0f "
       "| buffer %d | model v%d",

@@ -30,21 +30,14 @@
 namespace zf {
 
 struct TrainRunOptions {
-  std::string run_dir = "runs/default";
+  // The learner's options, as `zerofleet-learner` takes them: run_dir, net (architecture of a
+  // fresh run), trainer, buffer, ratio, publish/checkpoint/log intervals, export_models. Its
+  // rules and seed are ignored: the learner gets selfplay's.
+  LearnerOptions learner;
   SelfPlayOptions selfplay;  // rules, search, parallel_games, threads, seed (max_games unused)
-  NetConfig net;             // architecture of a fresh run (a resumed run keeps its own)
-  TrainerOptions trainer;
-  ReplayBufferOptions buffer;
-  ReplayRatioOptions ratio;
   TorchEvaluatorOptions evaluator;
   int games_per_iteration = 64;
   int64_t num_iterations = 2000;  // the run ends after num_iterations * games_per_iteration games
-  int publish_every_steps = 20;   // new weights reach self-play this often
-  int checkpoint_every_steps = 500;
-  int log_every_steps = 10;  // metrics.jsonl rows
-  int keep_checkpoints = 3;
-  // Keep the newest model's file in memory (Learner::published_model), e.g. for rating.
-  bool export_models = false;
 };
 
 absl::Status ValidateTrainRunOptions(const TrainRunOptions& options);

@@ -96,26 +96,26 @@ int LossesAgainstMinimax(Evaluator* evaluator, int sims, int games) {
 
 TrainRunOptions SmallRun(const std::string& dir, Rules rules) {
   TrainRunOptions o;
-  o.run_dir = dir;
+  o.learner.run_dir = dir;
   o.selfplay.rules = rules;
   o.selfplay.parallel_games = 32;
   o.selfplay.search.root_noise = true;
   o.selfplay.seed = 3;
-  o.net = *NetConfigFromPreset("tiny");
-  o.trainer.device = "cpu";
+  o.learner.net = *NetConfigFromPreset("tiny");
+  o.learner.trainer.device = "cpu";
   o.evaluator.device = "cpu";
-  o.trainer.optimizer = "adamw";
-  o.trainer.lr = 2e-3;
-  o.trainer.weight_decay = 1e-4;
+  o.learner.trainer.optimizer = "adamw";
+  o.learner.trainer.lr = 2e-3;
+  o.learner.trainer.weight_decay = 1e-4;
   // Anneal so the final net settles instead of ending on a noisy high-lr step.
-  o.trainer.schedule = "cosine";
-  o.trainer.min_lr_fraction = 0.05;
-  o.trainer.batch_size = 128;
-  o.ratio.max_samples_per_position = 4;
-  o.ratio.min_positions = 500;
-  o.publish_every_steps = 10;
-  o.checkpoint_every_steps = 1000000;
-  o.log_every_steps = 50;
+  o.learner.trainer.schedule = "cosine";
+  o.learner.trainer.min_lr_fraction = 0.05;
+  o.learner.trainer.batch_size = 128;
+  o.learner.ratio.max_samples_per_position = 4;
+  o.learner.ratio.min_positions = 500;
+  o.learner.publish_every_steps = 10;
+  o.learner.checkpoint_every_steps = 1000000;
+  o.learner.log_every_steps = 50;
   return o;
 }
 
@@ -130,7 +130,7 @@ TEST(Learning, TicTacToeNeverLosesToMinimaxAfterTraining) {
   o.selfplay.search.temperature_moves = 4;
   o.games_per_iteration = 200;
   o.num_iterations = 25;
-  o.trainer.total_steps = 1400;  // the cosine schedule's length
+  o.learner.trainer.total_steps = 1400;  // the cosine schedule's length
   auto run = TrainRun::Create(o);
   ASSERT_TRUE(run.ok()) << run.status();
 
@@ -158,7 +158,7 @@ TEST(Learning, SmallGomokuBeatsUniformSearchAtEqualSimulations) {
   o.selfplay.search.simulations = 64;
   o.games_per_iteration = 100;
   o.num_iterations = 14;
-  o.trainer.total_steps = 500;  // the cosine schedule's length
+  o.learner.trainer.total_steps = 500;  // the cosine schedule's length
   auto run = TrainRun::Create(o);
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE((*run)->Run(nullptr, {}).ok());

@@ -18,19 +18,19 @@ using ::testing::HasSubstr;
 
 TrainRunOptions TinyRun(const std::string& dir) {
   TrainRunOptions o;
-  o.run_dir = dir;
+  o.learner.run_dir = dir;
   o.selfplay.rules = Rules{5, 4, Rule::kFreestyle};
   o.selfplay.parallel_games = 16;
   o.selfplay.search.simulations = 16;
-  o.net = *NetConfigFromPreset("tiny");
-  o.trainer.device = "cpu";
+  o.learner.net = *NetConfigFromPreset("tiny");
+  o.learner.trainer.device = "cpu";
   o.evaluator.device = "cpu";
-  o.trainer.batch_size = 32;
-  o.ratio.min_positions = 64;
+  o.learner.trainer.batch_size = 32;
+  o.learner.ratio.min_positions = 64;
   o.games_per_iteration = 16;
   o.num_iterations = 3;
-  o.publish_every_steps = 5;
-  o.checkpoint_every_steps = 10;
+  o.learner.publish_every_steps = 5;
+  o.learner.checkpoint_every_steps = 10;
   return o;
 }
 
@@ -79,7 +79,7 @@ TEST(TrainRun, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   const std::string dir = temp_dir.Path("corrupt");
   {
     TrainRunOptions o = TinyRun(dir);
-    o.checkpoint_every_steps = 3;
+    o.learner.checkpoint_every_steps = 3;
     auto run = TrainRun::Create(o);
     ASSERT_TRUE(run.ok());
     ASSERT_TRUE((*run)->Run(nullptr, {}).ok());

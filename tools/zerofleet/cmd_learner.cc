@@ -100,7 +100,7 @@ absl::StatusOr<LearnerServerOptions> ServerOptionsFromFlags(const TrainRunOption
     return absl::InvalidArgumentError(absl::StrCat("--port ", options.port, " out of range"));
   }
   options.service.selfplay = train.selfplay;
-  absl::StatusOr<std::string> run_id = LoadOrCreateRunId(train.run_dir);
+  absl::StatusOr<std::string> run_id = LoadOrCreateRunId(train.learner.run_dir);
   if (!run_id.ok()) return run_id.status();
   options.service.run_id = *run_id;
   options.service.security = security;

@@ -147,31 +147,31 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromFlags() {
   o.selfplay = *selfplay;
   absl::StatusOr<NetConfig> net = NetConfigFromPreset(absl::GetFlag(FLAGS_net));
   if (!net.ok()) return absl::InvalidArgumentError(absl::StrCat("--net: ", net.status().message()));
-  o.net = *net;
-  o.run_dir = absl::GetFlag(FLAGS_run_dir);
+  o.learner.net = *net;
+  o.learner.run_dir = absl::GetFlag(FLAGS_run_dir);
   const std::string device = absl::GetFlag(FLAGS_device);
   if (absl::StatusOr<torch::Device> d = ParseDevice(device); !d.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--device: ", d.status().message()));
   }
   o.evaluator.device = device;
-  o.trainer.device = device;
-  o.trainer.batch_size = absl::GetFlag(FLAGS_batch_size);
-  o.trainer.optimizer = absl::GetFlag(FLAGS_optimizer);
-  o.trainer.lr = absl::GetFlag(FLAGS_lr);
-  o.trainer.weight_decay = absl::GetFlag(FLAGS_weight_decay);
-  o.trainer.ema_decay = absl::GetFlag(FLAGS_ema_decay);
-  o.trainer.warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
-  o.trainer.precision = absl::GetFlag(FLAGS_precision);
-  o.trainer.grad_clip_norm = 10.0;
-  o.trainer.seed = o.selfplay.seed;
-  o.buffer.capacity = absl::GetFlag(FLAGS_buffer_size);
-  o.buffer.window_min = absl::GetFlag(FLAGS_replay_window);
-  o.ratio.max_samples_per_position = absl::GetFlag(FLAGS_replay_ratio);
-  o.ratio.min_positions = absl::GetFlag(FLAGS_min_positions);
+  o.learner.trainer.device = device;
+  o.learner.trainer.batch_size = absl::GetFlag(FLAGS_batch_size);
+  o.learner.trainer.optimizer = absl::GetFlag(FLAGS_optimizer);
+  o.learner.trainer.lr = absl::GetFlag(FLAGS_lr);
+  o.learner.trainer.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  o.learner.trainer.ema_decay = absl::GetFlag(FLAGS_ema_decay);
+  o.learner.trainer.warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
+  o.learner.trainer.precision = absl::GetFlag(FLAGS_precision);
+  o.learner.trainer.grad_clip_norm = 10.0;
+  o.learner.trainer.seed = o.selfplay.seed;
+  o.learner.buffer.capacity = absl::GetFlag(FLAGS_buffer_size);
+  o.learner.buffer.window_min = absl::GetFlag(FLAGS_replay_window);
+  o.learner.ratio.max_samples_per_position = absl::GetFlag(FLAGS_replay_ratio);
+  o.learner.ratio.min_positions = absl::GetFlag(FLAGS_min_positions);
   o.games_per_iteration = absl::GetFlag(FLAGS_games_per_iter);
   o.num_iterations = absl::GetFlag(FLAGS_num_iterations);
-  o.publish_every_steps = absl::GetFlag(FLAGS_publish_every);
-  o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every);
+  o.learner.publish_every_steps = absl::GetFlag(FLAGS_publish_every);
+  o.learner.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every);
   if (absl::Status s = ValidateTrainRunOptions(o); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
   }
@@ -192,7 +192,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<TrainRunOptions> options = TrainRunOptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
-  options->export_models = RatingEnabled();  // the rater reads the published models
+  options->learner.export_models = RatingEnabled();  // the rater reads the published models
   const TrainRunOptions& o = *options;
 
   std::atomic<bool> stop{false};
@@ -204,7 +204,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       "zerofleet train: %s, net %dx%d, %d sims, %d parallel games, batch %d, device %s, run dir %s",
       DescribeRules(o.selfplay.rules), (*run)->trainer().config().blocks,
       (*run)->trainer().config().channels, o.selfplay.search.simulations, o.selfplay.parallel_games,
-      o.trainer.batch_size, (*run)->evaluator().device().str(), o.run_dir));
+      o.learner.trainer.batch_size, (*run)->evaluator().device().str(), o.learner.run_dir));
   TrainCallbacks callbacks;
   // Metrics server: after the signal watcher, so its threads keep SIGINT/SIGTERM blocked.
   std::unique_ptr<TrainMetrics> metrics;
@@ -212,7 +212,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   std::shared_ptr<prometheus::Registry> registry;
   if (MetricsWanted()) {
     registry = std::make_shared<prometheus::Registry>();
-    metrics = std::make_unique<TrainMetrics>(registry, **run, o.trainer.batch_size);
+    metrics = std::make_unique<TrainMetrics>(registry, **run, o.learner.trainer.batch_size);
     absl::StatusOr<std::unique_ptr<MetricsServer>> server = StartMetricsServer(registry);
     if (!server.ok()) return Fail(server.status());
     metrics_server = *std::move(server);
@@ -226,9 +226,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   // Strength while training: a rater thread within its CPU budget (train_rating.h).
   std::unique_ptr<TrainRating> rating;
   if (RatingEnabled()) {
-    absl::StatusOr<std::unique_ptr<TrainRating>> started =
-        TrainRating::Start(o.run_dir, o.selfplay.rules, o.evaluator.device, &(*run)->learner(),
-                           registry, [&](const std::string& line) { progress.Log(line); });
+    absl::StatusOr<std::unique_ptr<TrainRating>> started = TrainRating::Start(
+        o.learner.run_dir, o.selfplay.rules, o.evaluator.device, &(*run)->learner(), registry,
+        [&](const std::string& line) { progress.Log(line); });
     if (!started.ok()) return Fail(started.status());
     rating = *std::move(started);
     callbacks.status_text = [&] { return rating->Text(); };

@@ -111,6 +111,12 @@ class SearchRunner {
   // The most visited move (temperature < 0.01) or a sample from visits^(1/temperature), as
   // SearchTree::ChooseMove. Not thread-safe.
   int ChooseMove(float temperature) { return tree_.ChooseMove(temperature); }
+  // As SearchTree's (search_tree.h), for self-play. Not thread-safe.
+  void AddRootNoise() { tree_.AddRootNoise(); }
+  float RootValue() const { return tree_.RootValue(); }
+  std::vector<std::pair<int16_t, uint32_t>> PolicyTargetVisits() const {
+    return tree_.PolicyTargetVisits();
+  }
 
  private:
   SearchRunnerOptions options_;

@@ -1,5 +1,7 @@
 #include "common/search/self_play.h"
 
+#include <algorithm>
+#include <cassert>
 #include <memory>
 #include <random>
 #include <thread>
@@ -7,24 +9,33 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/search/search_tree.h"
+#include "common/search/search_runner.h"
 #include "common/util/hash.h"
 
 namespace zf {
 namespace {
 
-// One game in flight.
+SearchRunnerOptions RunnerOptions(const SearchOptions& search, uint64_t seed) {
+  SearchRunnerOptions o;
+  o.search = search;
+  o.leaves_per_round = search.leaves_per_game;
+  o.seed = seed;
+  return o;
+}
+
+// One game in flight. Its search is the same SearchRunner the arena and the engines use
+// (its step API: CollectLeaves, then ApplyEvaluations).
 struct Slot {
-  Slot(const SearchOptions& search, uint64_t seed) : tree(search, seed), rng(seed ^ 0xabcdef) {}
-  SearchTree tree;
+  Slot(const SearchOptions& search, uint64_t seed)
+      : runner(RunnerOptions(search, seed), /*evaluator=*/nullptr), rng(seed ^ 0xabcdef) {}
+  SearchRunner runner;
   std::mt19937_64 rng;
   GameRecord record;
   ResignTracker resign;
   bool active = false;
   bool full_search = true;
-  int budget = 0;   // playouts for this move
-  int started = 0;  // playouts started for this move
-  std::vector<SearchTree::Leaf> leaves;
+  int budget = 0;   // playouts for this move (runner.playouts_this_move() counts them)
+  int pending = 0;  // positions of this slot in the current batch
 };
 
 class Driver {
@@ -41,11 +52,9 @@ class Driver {
         points_(options.rules.num_points()) {
     for (int i = 0; i < games; ++i) {
       slots_.push_back(std::make_unique<Slot>(options.search, SplitMix64(seed + i)));
-      slots_.back()->leaves.resize(options.search.leaves_per_game);
     }
     const size_t max_batch = size_t(games) * options.search.leaves_per_game;
     batch_.reserve(max_batch);
-    refs_.reserve(max_batch);
     policy_.resize(max_batch * points_);
     value_.resize(max_batch);
   }
@@ -56,22 +65,15 @@ class Driver {
       if (stop != nullptr && stop->load(std::memory_order_relaxed)) return absl::OkStatus();
       // 1. Gather leaves from every game.
       batch_.clear();
-      refs_.clear();
       int64_t sims = 0;
-      for (size_t s = 0; s < slots_.size(); ++s) {
-        Slot& slot = *slots_[s];
-        if (!slot.active) continue;
-        for (int l = 0; l < options_.search.leaves_per_game && slot.started < slot.budget; ++l) {
-          SearchTree::Leaf& leaf = slot.leaves[l];
-          const SearchTree::LeafStatus status = slot.tree.SelectLeaf(&leaf);
-          if (status == SearchTree::LeafStatus::kCollision) break;
-          ++slot.started;
-          ++sims;
-          if (status == SearchTree::LeafStatus::kNeedsEval) {
-            batch_.push_back(leaf.position);
-            refs_.push_back({static_cast<int>(s), l});
-          }
-        }
+      for (auto& slot : slots_) {
+        slot->pending = 0;
+        if (!slot->active) continue;
+        const int64_t before = slot->runner.playouts_this_move();
+        const int want = static_cast<int>(
+            std::min<int64_t>(options_.search.leaves_per_game, slot->budget - before));
+        slot->pending = slot->runner.CollectLeaves(want, &batch_);
+        sims += slot->runner.playouts_this_move() - before;
       }
       // 2. One evaluator call for the whole batch.
       if (!batch_.empty()) {
@@ -81,28 +83,26 @@ class Driver {
         stats_->evaluations.fetch_add(batch_.size(), std::memory_order_relaxed);
         stats_->batches.fetch_add(1, std::memory_order_relaxed);
       }
-      // 3. Back up.
-      for (size_t i = 0; i < refs_.size(); ++i) {
-        Slot& slot = *slots_[refs_[i].slot];
-        slot.tree.ApplyEvaluation(slot.leaves[refs_[i].leaf],
-                                  absl::MakeConstSpan(policy_).subspan(i * points_, points_),
-                                  value_[i]);
+      // 3. Back up, each game its own part of the batch.
+      size_t offset = 0;
+      for (auto& slot : slots_) {
+        if (slot->pending == 0) continue;
+        const size_t n = slot->pending;
+        slot->runner.ApplyEvaluations(
+            absl::MakeConstSpan(policy_).subspan(offset * points_, n * points_),
+            absl::MakeConstSpan(value_).subspan(offset, n));
+        offset += n;
       }
       stats_->simulations.fetch_add(sims, std::memory_order_relaxed);
       // 4. Move where the budget is spent.
       for (auto& slot : slots_) {
-        if (slot->active && slot->started >= slot->budget) PlayMove(*slot);
+        if (slot->active && slot->runner.playouts_this_move() >= slot->budget) PlayMove(*slot);
       }
     }
     return absl::OkStatus();
   }
 
  private:
-  struct Ref {
-    int slot;
-    int leaf;
-  };
-
   bool AnyActive() const {
     for (const auto& s : slots_) {
       if (s->active) return true;
@@ -120,7 +120,7 @@ class Driver {
     slot.record = GameRecord{};
     slot.record.id = SplitMix64(options_.seed * 0x100000001b3ull + static_cast<uint64_t>(index));
     slot.record.rules = options_.rules;
-    slot.tree.Reset(GameState(options_.rules));
+    slot.runner.Reset(GameState(options_.rules));
     const ResignOptions& r = options_.resign;
     slot.resign.Reset(r.enabled() &&
                       std::uniform_real_distribution<float>(0, 1)(slot.rng) < r.no_resign_fraction);
@@ -132,8 +132,7 @@ class Driver {
     slot.full_search = !(o.fast_move_fraction > 0 && std::uniform_real_distribution<float>(
                                                          0, 1)(slot.rng) < o.fast_move_fraction);
     slot.budget = slot.full_search ? o.simulations : o.EffectiveFastSimulations();
-    slot.started = 0;
-    if (slot.full_search && o.root_noise) slot.tree.AddRootNoise();
+    if (slot.full_search && o.root_noise) slot.runner.AddRootNoise();
   }
 
   void PlayMove(Slot& slot) {
@@ -143,19 +142,22 @@ class Driver {
     const float temperature = move_number < temp_moves ? o.temperature : o.final_temperature;
     MoveRecord m;
     m.full_search = slot.full_search;
-    m.root_value = slot.tree.RootValue();
+    m.root_value = slot.runner.RootValue();
     if (options_.resign.enabled() &&
         slot.resign.ShouldResign(*resign_, options_.resign.consecutive,
-                                 slot.tree.root_state().to_move(), m.full_search, m.root_value)) {
+                                 slot.runner.state().to_move(), m.full_search, m.root_value)) {
       Resign(slot);
       return;
     }
-    if (slot.full_search) m.visits = slot.tree.PolicyTargetVisits();
-    m.move = static_cast<int16_t>(slot.tree.ChooseMove(temperature));
+    if (slot.full_search) m.visits = slot.runner.PolicyTargetVisits();
+    m.move = static_cast<int16_t>(slot.runner.ChooseMove(temperature));
     slot.record.moves.push_back(std::move(m));
-    slot.tree.Advance(slot.record.moves.back().move);
+    // ChooseMove picks a legal move; Play's check failing would be a search bug.
+    const absl::Status played = slot.runner.Play(slot.record.moves.back().move);
+    assert(played.ok());
+    (void)played;
     stats_->moves.fetch_add(1, std::memory_order_relaxed);
-    const GameState& state = slot.tree.root_state();
+    const GameState& state = slot.runner.state();
     if (state.IsTerminal()) {
       slot.record.result = state.outcome();
       if (options_.resign.enabled()) {
@@ -172,7 +174,7 @@ class Driver {
 
   // The side to move gives up: the other side wins, the record says it was a resignation.
   void Resign(Slot& slot) {
-    const Player loser = slot.tree.root_state().to_move();
+    const Player loser = slot.runner.state().to_move();
     slot.record.result = loser == Player::kBlack ? Outcome::kWhiteWin : Outcome::kBlackWin;
     slot.record.resigned = true;
     stats_->resigned.fetch_add(1, std::memory_order_relaxed);
@@ -194,7 +196,6 @@ class Driver {
   const int points_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<EncodedPosition> batch_;
-  std::vector<Ref> refs_;
   std::vector<float> policy_;
   std::vector<float> value_;
 };

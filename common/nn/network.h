@@ -82,7 +82,7 @@ TORCH_MODULE(PolicyValueNet);
 
 // Writes the planes for `batch` into a contiguous CPU float tensor [B, kInputPlanes, n, n].
 // All positions must share one board size (CheckEvaluateArgs checks it); an empty batch gives
-// [0, kInputPlanes, 0, 0]. With `rows` > batch.size(), the extra rows are all zero (padding).
+// [rows, kInputPlanes, 0, 0]. With `rows` > batch.size(), the extra rows are all zero (padding).
 // Thread-safe.
 torch::Tensor EncodeInputs(absl::Span<const EncodedPosition> batch, int64_t rows = 0);
 

@@ -31,8 +31,9 @@ die() { say "FAILED: $*"; summarize; exit 1; }
 run_step() {
   local name=$1 limit=$2 t0 rc status
   shift 2
-  if [ -n "${ZF_GPU_ONLY:-}" ] && [[ " $ZF_GPU_ONLY " != *" $name "* ]]; then
-    printf '%s\tskipped\t0\n' "$name" >> "$out/steps.tsv"; return 0
+  if [ -n "${ZF_GPU_ONLY:-}" ] && [[ " ${ZF_GPU_ONLY//$'\n'/ } " != *" $name "* ]]; then
+    printf '%s\tskipped\t0\n' "$name" >> "$out/steps.tsv"; say "$name: skipped (ZF_GPU_ONLY)"
+    return 0
   fi
   if [ "$deadline" -gt 0 ]; then
     local left=$((deadline - $(elapsed) - 15))
@@ -132,12 +133,11 @@ quick=${ZF_GPU_QUICK:-}
 echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"
 
 # Most telling first: a deadline cuts the last steps short.
-# 4. Self-play at scale: many parallel games, 400 sims, small net. On the H200 box
-# (2026-11-30, 12 threads) it reached 0.06-0.36 of the network's ceiling, slower with more
-# games, unexplained. Each row now says where the time goes (eval_share: the evaluator's
-# share of all threads' time; distinct_batch_sizes: the shapes cuDNN had to tune) and pads
-# batches or not (padding is the default on CUDA); one row with OMP_NUM_THREADS=1 tests
-# intra-op threads oversubscribing the cores.
+# 4. Self-play at scale: many parallel games, 400 sims, small net. Each row says where the
+# time goes (eval_share: the evaluator's share of all threads' time; distinct_batch_sizes) and
+# pads batches or not: on the H200 box (2026-11-30) unpadded batches of 511 made 4,096 games
+# 10x slower (padding is the default on CUDA). One row with OMP_NUM_THREADS=1 (Torch's
+# intra-op threads per process).
 if [ -n "$quick" ]; then sp_configs=("32 2 auto 0"); sp_seconds=3
 else sp_configs=("64 1 auto 0" "1024 8 auto 0" "2048 8 auto 0" "4096 8 auto 0" "4096 8 off 0"
                  "1024 8 auto 1")
@@ -164,6 +164,7 @@ for variant in "ref_t1 --threads 1" "ref_leaves4 --threads 1 --leaves-per-game 4
                "ref_t2 --threads 2"; do
   read -r name variant_args <<< "$variant"
   [ -n "$quick" ] && [ "$name" != ref_t1 ] && continue
+  rm -rf "${out:?}/$name"  # train resumes a run folder: a rerun must start afresh
   # shellcheck disable=SC2086  # variant_args are separate flags
   run_step "reference_workload_${name#ref_}" 75 bash -c '"$@" > "'"$out/$name"'.log" 2>&1' _ \
     "$bin/zerofleet" train --run-dir "$out/$name" --device "$device" --net small \
@@ -183,6 +184,7 @@ train_s=60
 if [ -n "$quick" ]; then train_args=(--net tiny --board-size 9 --min-positions 500 --parallel-games 16)
 else train_args=(--net small --board-size 15 --parallel-games 256 --sims 100 --min-positions 1000)
 fi
+rm -rf "${out:?}/train_run"
 run_step training $((train_s + 30)) bash -c 'timeout -s INT "$@" > "'"$out"'/train.log" 2>&1
   rc=$?; tail -2 "'"$out"'/train.log"; [ $rc -eq 0 ] || [ $rc -eq 124 ]' _ "$train_s" \
   "$bin/zerofleet" train --run-dir "$out/train_run" --device "$device" "${train_args[@]}" \

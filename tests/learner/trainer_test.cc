@@ -198,8 +198,18 @@ TEST(TrainerTest, SerializeRestoresWeightsOptimizerStateAndStep) {
   // cuDNN's default backward kernels sum in a varying order, and AdamW turns the resulting
   // noise in a bias whose gradient is mathematically zero (a conv before batch norm) into a
   // full-size update: ask for its deterministic kernels (seen on an H200, 2026-11-30).
-  at::globalContext().setDeterministicCuDNN(true);
-  at::globalContext().setBenchmarkCuDNN(false);
+  struct DeterministicCuDnn {  // process-wide settings, restored for the tests after this one
+    const bool deterministic = at::globalContext().deterministicCuDNN();
+    const bool benchmark = at::globalContext().benchmarkCuDNN();
+    DeterministicCuDnn() {
+      at::globalContext().setDeterministicCuDNN(true);
+      at::globalContext().setBenchmarkCuDNN(false);
+    }
+    ~DeterministicCuDnn() {
+      at::globalContext().setDeterministicCuDNN(deterministic);
+      at::globalContext().setBenchmarkCuDNN(benchmark);
+    }
+  } deterministic_cudnn;
   const TrainingBatch batch = FixedBatch(16);
   for (const std::string optimizer : {"sgd", "adamw"}) {
     TrainerOptions o = TestOptions(optimizer);

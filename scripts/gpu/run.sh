@@ -136,11 +136,11 @@ echo "device: $device${quick:+ (quick sizes)}" | tee -a "$out/machine.txt"
 # 4. Self-play at scale: many parallel games, 400 sims, small net. Each row says where the
 # time goes (eval_share: the evaluator's share of all threads' time; distinct_batch_sizes) and
 # pads batches or not: on the H200 box (2026-11-30) unpadded batches of 511 made 4,096 games
-# 10x slower (padding is the default on CUDA). One row with OMP_NUM_THREADS=1 (Torch's
+# 10x slower (padding is the default on CUDA). Two rows with OMP_NUM_THREADS=1 (Torch's
 # intra-op threads per process).
 if [ -n "$quick" ]; then sp_configs=("32 2 auto 0"); sp_seconds=3
 else sp_configs=("64 1 auto 0" "1024 8 auto 0" "2048 8 auto 0" "4096 8 auto 0" "4096 8 off 0"
-                 "1024 8 auto 1")
+                 "1024 8 auto 1" "2048 8 auto 1")
   sp_seconds=5; fi
 for config in "${sp_configs[@]}"; do
   read -r g t pad omp1 <<< "$config"

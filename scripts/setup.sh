@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   # gRPC + protobuf (with the C++ gRPC codegen plugin) and Abseil
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev libssl-dev zlib1g-dev
   # LibTorch (CPU) and a fast BLAS for it (Debian's LibTorch otherwise uses reference BLAS)
@@ -20,8 +20,9 @@ PACKAGES=(
   prometheus docker-compose python3-grpcio python3-protobuf iproute2 kubernetes-client
 )
 
-# Checks CI runs (.ci/run sets ZF_DEV_TOOLS=1): formatting and clang's thread-safety analysis.
-if [ -n "${ZF_DEV_TOOLS:-}" ]; then PACKAGES+=(clang-format clang); fi
+# Checks CI runs (.ci/run sets ZF_DEV_TOOLS=1): formatting, clang's thread-safety analysis, and
+# the Docker tests (`ctest -L docker`: an engine, and debootstrap for the base images).
+if [ -n "${ZF_DEV_TOOLS:-}" ]; then PACKAGES+=(clang-format clang docker.io debootstrap); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

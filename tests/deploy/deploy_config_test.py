@@ -153,8 +153,13 @@ class Dockerfile:
         return self.stages[-1]
 
     def apt_packages(self, stage_index):
-        pkgs = []
+        """Packages the stage's RUN apt-get install lines name, ${ARG}s replaced by defaults."""
+        pkgs, defaults = [], {}
         for instr, args in self.stages[stage_index][2]:
+            m = re.fullmatch(r'(\w+)="?(.*?)"?', args) if instr == "ARG" else None
+            if m:
+                defaults[m.group(1)] = m.group(2)
+            args = re.sub(r"\$\{(\w+)\}", lambda v: defaults.get(v.group(1), v.group(0)), args)
             if instr == "RUN" and "apt-get install" in args:
                 seg = args.split("apt-get install", 1)[1].split("&&", 1)[0]
                 pkgs += [w for w in seg.split() if not w.startswith("-")]

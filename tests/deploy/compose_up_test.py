@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""deploy_compose_up_test and build_libtorch2_test: the image built from
+deploy/docker/Dockerfile as written, and the CPU stack of deploy/docker-compose.cpu.yml brought
+up with docker-compose: learner, inference server, two actors and Prometheus (Grafana's image
+cannot be had here: it stays in the file, out of the test).
+
+1. Up: games flow, the model version rises, the inference server serves it, Prometheus scrapes
+   every target (learner, inference, both actors, itself).
+2. `docker kill` the inference server and one actor, `docker start` them: the targets come
+   back, games flow again through the new inference server, on the learner's version.
+3. Stop the actors (each says every game it finished was acked), then the learner: it stored
+   at least every game it received, and stored == counted. Start it again on its volume: it
+   resumes with those games and its model version; started again, the actors' games take it on
+   to newer versions.
+`down -v` at the end, always. The stack runs small (7x7, 32 sims, 8 games per actor) so that
+versions come quickly; the services, images, volumes and files are the real ones.
+
+  --variant cpu        Debian 12, LibTorch 1.13: the image as users build it
+  --variant libtorch2  Debian 13, LibTorch 2.6: the same Dockerfile with docs/DEPLOY.md's args
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+import yaml
+
+import docker_env as env
+from docker_env import DOCKER, log, run
+
+SOURCE = os.environ.get("ZF_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+COMPOSE_FILE = os.path.join(SOURCE, "deploy", "docker-compose.cpu.yml")
+
+# Debian 13's names of the runtime libraries (docs/DEPLOY.md lists the same).
+TRIXIE_RUNTIME = ("libgrpc++1.51t64 libgrpc29t64 libprotobuf32t64 libabsl20240722 libtorch2.6 "
+                  "libopenblas0-pthread libprometheus-cpp-core1.0 libcpp-httplib0.18 libssl3t64 "
+                  "zlib1g")
+VARIANTS = {
+    "cpu": {"suite": "bookworm", "tag": "zerofleet:cpu",
+            "args": [f"ZF_WERROR={os.environ.get('ZF_WERROR', 'OFF')}"]},
+    "libtorch2": {"suite": "trixie", "tag": "zerofleet:cpu-libtorch2",
+                  "args": ["BUILD_IMAGE=debian:trixie", "RUNTIME_IMAGE=debian:trixie-slim",
+                           f"RUNTIME_PACKAGES={TRIXIE_RUNTIME}"]},
+}
+# Appended to the learner's command (absl: the last value of a flag wins).
+LEARNER_FLAGS = ["--sims=32", "--min-positions=300", "--batch-size=64", "--publish-every=5",
+                 "--checkpoint-every=100", "--rating-budget=0"]
+SETTINGS = {"ZF_BOARD_SIZE": "7", "ZF_PARALLEL_GAMES": "8", "ZF_ACTOR_THREADS": "1"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """One docker-compose project of the rendered CPU compose file, and its Prometheus."""
+
+    def __init__(self, workdir, image, prometheus_image, name):
+        self.name, self.port = name, free_port()
+        environ = dict(os.environ, ZF_IMAGE=image, ZF_PROMETHEUS_IMAGE=prometheus_image,
+                       **SETTINGS)
+        rendered = yaml.safe_load(run(["docker-compose", "-f", COMPOSE_FILE, "config"],
+                                      env=environ).stdout)
+        services = rendered["services"]
+        services["learner"]["command"] += LEARNER_FLAGS
+        services["prometheus"]["ports"] = [f"127.0.0.1:{self.port}:9090"]
+        self.file = os.path.join(workdir, "compose.yml")
+        with open(self.file, "w") as f:
+            yaml.safe_dump(rendered, f)
+
+    def compose(self, *args, check=True, timeout=300):
+        return run(["docker-compose", "-p", self.name, "-f", self.file, *args], check=check,
+                   timeout=timeout)
+
+    def ids(self, service):
+        return self.compose("ps", "-q", service).stdout.split()
+
+    def logs(self, service):
+        return self.compose("logs", "--no-color", service).stdout
+
+    def api(self, path):
+        url = f"http://127.0.0.1:{self.port}{path}"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.load(r)["data"]
+
+    def value(self, expr):
+        """The sum of a PromQL expression's samples; 0 when there are none."""
+        res = self.api("/api/v1/query?query=" + urllib.parse.quote(expr))["result"]
+        return sum(float(x["value"][1]) for x in res)
+
+    def targets_up(self):
+        up = {}
+        for t in self.api("/api/v1/targets")["activeTargets"]:
+            if t["health"] == "up":
+                up[t["labels"]["job"]] = up.get(t["labels"]["job"], 0) + 1
+        return up
+
+
+def wait_for(what, check, timeout):
+    """Polls check() -> (ok, detail) every 2 s; fails with the last detail after timeout."""
+    t, detail = time.time(), "no answer yet"
+    while time.time() - t < timeout:
+        try:
+            ok, detail = check()
+            if ok:
+                log(f"{what}: {detail} ({time.time() - t:.0f} s)")
+                return
+        except (OSError, ValueError, KeyError) as e:  # Prometheus not up yet
+            detail = f"{type(e).__name__}: {e}"
+        time.sleep(2)
+    raise AssertionError(f"{what}: not within {timeout} s; last: {detail}")
+
+
+ALL_UP = {"zerofleet-learner": 1, "zerofleet-inference": 1, "zerofleet-actor": 2, "prometheus": 1}
+
+
+def fleet_state(stack):
+    return {"games": stack.value("zerofleet_learner_games_received_total"),
+            "version": stack.value("zerofleet_model_version"),
+            "served": stack.value("max(zerofleet_inference_model_version)"),
+            "evals": stack.value("sum(zerofleet_inference_evaluations_total)")}
+
+
+def check_up(stack):
+    stack.compose("up", "-d", "--no-build", "--scale", "actor=2", "learner", "inference",
+                  "actor", "prometheus", timeout=600)
+    wait_for("Prometheus scrapes every target", lambda: (stack.targets_up() == ALL_UP,
+                                                         stack.targets_up()), 300)
+
+    def served():
+        s = fleet_state(stack)
+        return s["games"] >= 10 and s["version"] >= 2 and s["served"] == s["version"], s
+    wait_for("games flow, the version rises, the inference server serves it", served, 600)
+
+
+def check_kill_and_restart(stack):
+    victims = stack.ids("inference") + stack.ids("actor")[:1]
+    before = fleet_state(stack)
+    run([DOCKER, "kill", *victims])
+    log(f"docker kill: the inference server and one actor ({before})")
+    time.sleep(5)
+    run([DOCKER, "start", *victims])
+
+    def recovered():
+        s, up = fleet_state(stack), stack.targets_up()
+        ok = (up == ALL_UP and s["games"] >= before["games"] + 5 and s["evals"] > 0
+              and s["served"] == s["version"])
+        return ok, {"targets": up, **s}
+    wait_for("the fleet recovers after docker start", recovered, 300)
+
+
+def stop_actors(stack):
+    """Stops the actors; each must have every finished game acked. Returns games received."""
+    stack.compose("stop", "-t", "60", "actor", timeout=180)
+    for actor in stack.ids("actor"):
+        out = run([DOCKER, "logs", actor])
+        text = out.stdout + out.stderr
+        done = re.findall(r"done: (\d+) games finished, (\d+) acked", text)
+        assert done, f"actor {actor[:12]}: no final 'done' line"
+        finished, acked = map(int, done[-1])
+        assert finished == acked, f"actor {actor[:12]}: {finished} finished, {acked} acked"
+        log(f"actor {actor[:12]} stopped: {finished} games finished, {acked} acked")
+    readings = []
+
+    def stable():
+        readings.append(stack.value("zerofleet_learner_games_received_total"))
+        return len(readings) >= 2 and readings[-1] == readings[-2], readings[-1]
+    wait_for("the learner's games received settle", stable, 60)
+    time.sleep(6)  # one more scrape interval apart
+    return stack.value("zerofleet_learner_games_received_total")
+
+
+def check_learner_restart(stack):
+    received = stop_actors(stack)
+    version = stack.value("zerofleet_model_version")
+    stack.compose("stop", "-t", "90", "learner", timeout=180)
+    stored = re.findall(r"games stored (\d+), counted (\d+)", stack.logs("learner"))
+    assert stored, "the learner's log has no 'games stored' line after stop"
+    games_stored, counted = map(int, stored[-1])
+    assert games_stored >= received, f"stored {games_stored} < {received:.0f} received: lost"
+    assert games_stored == counted, f"stored {games_stored} != counted {counted}"
+    log(f"learner stopped: {games_stored} games stored = counted, {received:.0f} received, "
+        f"model v{version:.0f}")
+    stack.compose("start", "learner")
+
+    def resumed():
+        m = re.findall(r"resumed from step (\d+) \(model v(\d+), (\d+) games", stack.logs("learner"))
+        up = stack.targets_up().get("zerofleet-learner", 0) == 1
+        return bool(m) and up, m[-1] if m else "no 'resumed' line yet"
+    wait_for("the learner resumes on its volume", resumed, 300)
+    step, resumed_version, games = map(int, re.findall(
+        r"resumed from step (\d+) \(model v(\d+), (\d+) games", stack.logs("learner"))[-1])
+    assert games == games_stored, f"resumed with {games} games, stored {games_stored}"
+    assert resumed_version >= version, f"resumed at v{resumed_version} < v{version:.0f}"
+    log(f"learner resumed: step {step}, model v{resumed_version}, {games} games")
+    stack.compose("start", "actor")
+
+    def trains_on():
+        v = stack.value("zerofleet_model_version")
+        return v > resumed_version, f"model v{v:.0f} (resumed at v{resumed_version})"
+    wait_for("the actors start again and the resumed learner trains on", trains_on, 300)
+
+
+def build(variant, workdir):
+    v = VARIANTS[variant]
+    env.ensure_debian_image(v["suite"])
+    secs = env.build_image(v["tag"], os.path.join(SOURCE, "deploy", "docker", "Dockerfile"),
+                           SOURCE, os.path.join(workdir, "build.log"), v["args"])
+    with open(os.path.join(workdir, "build.log")) as f:
+        cache = " ".join(l.strip() for l in f if re.match(r"\s*(Hits|Misses):", l))
+    log(f"image {v['tag']} built in {secs:.0f} s (ccache: {cache or 'no stats'})")
+    prometheus = f"zerofleet-test/prometheus:{v['suite']}"
+    secs = env.build_image(prometheus, env.write_prometheus_dockerfile(workdir, v["suite"]),
+                           workdir, os.path.join(workdir, "prometheus-build.log"))
+    log(f"image {prometheus} (Debian's prometheus) built in {secs:.0f} s")
+    return v["tag"], prometheus
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="cpu")
+    parser.add_argument("--keep", action="store_true", help="leave the stack up on failure")
+    parser.add_argument("--no-build", action="store_true",
+                        help="use the images an earlier run built (when changing the checks)")
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix=f"zf-compose-{args.variant}-")
+    env.ensure_engine(workdir)
+    if args.no_build:
+        image = VARIANTS[args.variant]["tag"]
+        prometheus = f"zerofleet-test/prometheus:{VARIANTS[args.variant]['suite']}"
+    else:
+        image, prometheus = build(args.variant, workdir)
+    stack = Stack(workdir, image, prometheus, f"zftest{args.variant}")
+    stack.compose("down", "-v", "--remove-orphans", check=False)  # a previous run's leftovers
+    ok = False
+    try:
+        check_up(stack)
+        check_kill_and_restart(stack)
+        check_learner_restart(stack)
+        ok = True
+    finally:
+        if not ok:
+            print(stack.compose("logs", "--no-color", "--tail", "15", check=False).stdout)
+        if ok or not args.keep:
+            stack.compose("down", "-v", "--remove-orphans", check=False)
+    log(f"OK: {args.variant} image and stack")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except (AssertionError, subprocess.TimeoutExpired) as e:
+        log(f"FAILED: {e}")
+        raise SystemExit(1)

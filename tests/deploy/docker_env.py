@@ -1,0 +1,129 @@
+"""What the Docker tests share: an engine, the Debian base images, image builds, and logs.
+
+- An engine: `docker info` answers, or (as root, with dockerd installed and no init system)
+  dockerd is started in the background and left running for the next test. Where neither
+  works the test exits 77 with one line saying why (ctest reports it as skipped).
+- Base images: no registry can be reached, so the images the Dockerfiles name
+  (debian:SUITE and debian:SUITE-slim) are made once with `debootstrap --variant=minbase` and
+  `docker import`, over plain http (https from containers fails behind a proxy CA).
+- Debian's own docker CLI (/usr/bin/docker) is preferred: another one earlier on PATH may lack
+  what Debian's engine expects.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+T0 = time.time()
+MIRROR = os.environ.get("ZF_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+def log(msg):
+    print(f"[{time.time() - T0:6.1f} s] {msg}", flush=True)
+
+
+def skip(reason):
+    print(f"SKIP: {reason}", flush=True)
+    sys.exit(SKIP)
+
+
+def docker_cli():
+    for path in ("/usr/bin/docker", shutil.which("docker")):
+        if path and os.access(path, os.X_OK):
+            return path
+    skip("no docker CLI (ZF_DEV_TOOLS=1 bash scripts/setup.sh installs docker.io)")
+
+
+DOCKER = docker_cli()
+
+
+def run(args, check=True, timeout=600, **kw):
+    """Runs a command, output captured; a failure raises with its last lines."""
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        tail = "\n".join((r.stdout + r.stderr).splitlines()[-20:])
+        raise AssertionError(f"{' '.join(args[:4])} ... exited {r.returncode}:\n{tail}")
+    return r
+
+
+def engine_ok():
+    return subprocess.run([DOCKER, "info"], capture_output=True).returncode == 0
+
+
+def ensure_engine(workdir):
+    """Starts dockerd when none answers and this process may; otherwise skips."""
+    if engine_ok():
+        return
+    dockerd = shutil.which("dockerd")
+    if dockerd is None:
+        skip("no Docker engine (dockerd not installed)")
+    if os.geteuid() != 0:
+        skip("no Docker engine answers, and starting dockerd needs root")
+    path = os.path.join(workdir, "dockerd.log")
+    log(f"starting dockerd (log: {path})")
+    with open(path, "w") as out:
+        subprocess.Popen([dockerd], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(60):
+        if engine_ok():
+            return
+        time.sleep(1)
+    with open(path) as f:
+        last = (f.read().strip().splitlines() or ["(empty log)"])[-1]
+    skip(f"dockerd did not start within 60 s: {last}")
+
+
+def image_exists(tag):
+    return subprocess.run([DOCKER, "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def ensure_debian_image(suite):
+    """debian:SUITE and debian:SUITE-slim from a minbase debootstrap, made once per engine."""
+    tags = [f"debian:{suite}", f"debian:{suite}-slim"]
+    if all(image_exists(t) for t in tags):
+        return
+    if shutil.which("debootstrap") is None:
+        raise AssertionError("debootstrap is missing (ZF_DEV_TOOLS=1 bash scripts/setup.sh)")
+    t = time.time()
+    with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="zf-debootstrap-") as root:
+        run(["debootstrap", "--variant=minbase", suite, root, MIRROR], timeout=1200)
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        run([DOCKER, "import", "-", tags[0]], stdin=tar.stdout)
+        tar.wait()
+    run([DOCKER, "tag", tags[0], tags[1]])
+    log(f"base image {tags[0]} (= {tags[1]}): debootstrap + import took {time.time() - t:.0f} s")
+
+
+def build_image(tag, dockerfile, context, log_path, build_args=(), timeout=3000):
+    """docker build, its output in log_path; returns the seconds it took."""
+    args = [DOCKER, "build", "-f", dockerfile, "-t", tag]
+    for a in build_args:
+        args += ["--build-arg", a]
+    t = time.time()
+    with open(log_path, "w") as out:
+        r = subprocess.run(args + [context], stdout=out, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+    if r.returncode != 0:
+        with open(log_path) as f:
+            tail = "\n".join(f.read().splitlines()[-30:])
+        raise AssertionError(f"docker build of {tag} failed ({log_path}):\n{tail}")
+    return time.time() - t
+
+
+def write_prometheus_dockerfile(directory, suite):
+    """An image of Debian's prometheus package that takes the official image's arguments
+    (prom/prometheus cannot be pulled here)."""
+    path = os.path.join(directory, "Dockerfile.prometheus")
+    with open(path, "w") as f:
+        f.write(f"""FROM debian:{suite}-slim
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p /prometheus && chown nobody:nogroup /prometheus
+USER nobody
+ENTRYPOINT ["/usr/bin/prometheus"]
+""")
+    return path

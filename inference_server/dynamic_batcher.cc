@@ -167,9 +167,7 @@ bool DynamicBatcher::TakeBatch(std::vector<Request>* batch, std::vector<Request>
 void DynamicBatcher::WorkerLoop() {
   std::vector<Request> batch;
   std::vector<Request> dropped;
-  std::vector<EncodedPosition> positions;
-  std::vector<float> policy;
-  std::vector<float> value;
+  BatchWork work;
   while (true) {
     batch.clear();
     dropped.clear();
@@ -177,69 +175,81 @@ void DynamicBatcher::WorkerLoop() {
       absl::MutexLock l(&mu_);
       if (!TakeBatch(&batch, &dropped)) return;
     }
-    if (!dropped.empty()) {
-      {
-        absl::MutexLock l(&stats_mu_);
-        stats_.cancelled_requests += static_cast<int64_t>(dropped.size());
-      }
-      for (Request& r : dropped) r.done(absl::CancelledError("the client went away"), {}, {}, 0);
-    }
+    if (!dropped.empty()) FailDropped(dropped);
     if (batch.empty()) continue;
-    const absl::Time start = absl::Now();
-    positions.clear();
+    Evaluate(batch, work);
+    RecordBatch(batch, work);  // before the answers: a client that has one sees it counted
+    Answer(batch, work);
+  }
+}
+
+void DynamicBatcher::FailDropped(std::vector<Request>& dropped) {
+  {
+    absl::MutexLock l(&stats_mu_);
+    stats_.cancelled_requests += static_cast<int64_t>(dropped.size());
+  }
+  for (Request& r : dropped) r.done(absl::CancelledError("the client went away"), {}, {}, 0);
+}
+
+void DynamicBatcher::Evaluate(const std::vector<Request>& batch, BatchWork& work) {
+  work.start = absl::Now();
+  work.positions.clear();
+  for (const Request& r : batch) {
+    work.positions.insert(work.positions.end(), r.positions.begin(), r.positions.end());
+  }
+  work.points = size_t{work.positions[0].size} * work.positions[0].size;
+  work.policy.resize(work.positions.size() * work.points);
+  work.value.resize(work.positions.size());
+  work.version = -1;
+  work.status = evaluator_->EvaluateVersioned(work.positions, absl::MakeSpan(work.policy),
+                                              absl::MakeSpan(work.value), &work.version);
+  if (work.version < 0) work.version = model_version_();  // an unversioned evaluator
+  work.end = absl::Now();
+  absl::MutexLock l(&mu_);
+  computing_positions_ -= static_cast<int64_t>(work.positions.size());
+  cv_.Signal();  // a waiting worker's "full" depends on what is being computed
+}
+
+void DynamicBatcher::RecordBatch(const std::vector<Request>& batch, const BatchWork& work) {
+  const size_t positions = work.positions.size();
+  {
+    absl::MutexLock l(&stats_mu_);
+    stats_.requests += static_cast<int64_t>(batch.size());
+    stats_.positions += static_cast<int64_t>(positions);
+    ++stats_.batches;
+    if (!work.status.ok()) ++stats_.failed_batches;
+    int bucket = 0;
+    while (bucket + 1 < BatcherStats::kBuckets && (size_t{2} << bucket) <= positions) ++bucket;
+    ++stats_.batch_size_buckets[bucket];
     for (const Request& r : batch) {
-      positions.insert(positions.end(), r.positions.begin(), r.positions.end());
+      const double wait = absl::ToDoubleSeconds(work.start - r.enqueued);
+      stats_.queue_wait_seconds_total += wait;
+      stats_.max_queue_wait_seconds = std::max(stats_.max_queue_wait_seconds, wait);
     }
-    const size_t points = size_t{positions[0].size} * positions[0].size;
-    policy.resize(positions.size() * points);
-    value.resize(positions.size());
-    int64_t version = -1;
-    const absl::Status status = evaluator_->EvaluateVersioned(positions, absl::MakeSpan(policy),
-                                                              absl::MakeSpan(value), &version);
-    if (version < 0) version = model_version_();  // an unversioned evaluator
-    const absl::Time end = absl::Now();
-    {
-      absl::MutexLock l(&mu_);
-      computing_positions_ -= static_cast<int64_t>(positions.size());
-      cv_.Signal();  // a waiting worker's "full" depends on what is being computed
+    stats_.compute_seconds_total += absl::ToDoubleSeconds(work.end - work.start);
+  }
+  if (!options_.on_batch) return;
+  std::vector<double> waits;
+  waits.reserve(batch.size());
+  for (const Request& r : batch) waits.push_back(absl::ToDoubleSeconds(work.start - r.enqueued));
+  options_.on_batch(static_cast<int>(positions), absl::ToDoubleSeconds(work.end - work.start),
+                    waits);
+}
+
+void DynamicBatcher::Answer(std::vector<Request>& batch, const BatchWork& work) {
+  const absl::Status& status = work.status;
+  const size_t points = work.points;
+  size_t offset = 0;
+  for (Request& r : batch) {
+    const size_t n = r.positions.size();
+    if (status.ok()) {
+      r.done(status, absl::MakeConstSpan(work.policy).subspan(offset * points, n * points),
+             absl::MakeConstSpan(work.value).subspan(offset, n), work.version);
+    } else {
+      r.done(absl::Status(status.code(), absl::StrCat("evaluation failed: ", status.message())), {},
+             {}, work.version);
     }
-    {  // before the callbacks, so a client that has its answer sees it counted
-      absl::MutexLock l(&stats_mu_);
-      stats_.requests += static_cast<int64_t>(batch.size());
-      stats_.positions += static_cast<int64_t>(positions.size());
-      ++stats_.batches;
-      if (!status.ok()) ++stats_.failed_batches;
-      int bucket = 0;
-      while (bucket + 1 < BatcherStats::kBuckets && (size_t{2} << bucket) <= positions.size()) {
-        ++bucket;
-      }
-      ++stats_.batch_size_buckets[bucket];
-      for (const Request& r : batch) {
-        const double wait = absl::ToDoubleSeconds(start - r.enqueued);
-        stats_.queue_wait_seconds_total += wait;
-        stats_.max_queue_wait_seconds = std::max(stats_.max_queue_wait_seconds, wait);
-      }
-      stats_.compute_seconds_total += absl::ToDoubleSeconds(end - start);
-    }
-    if (options_.on_batch) {
-      std::vector<double> waits;
-      waits.reserve(batch.size());
-      for (const Request& r : batch) waits.push_back(absl::ToDoubleSeconds(start - r.enqueued));
-      options_.on_batch(static_cast<int>(positions.size()), absl::ToDoubleSeconds(end - start),
-                        waits);
-    }
-    size_t offset = 0;
-    for (Request& r : batch) {
-      const size_t n = r.positions.size();
-      if (status.ok()) {
-        r.done(status, absl::MakeConstSpan(policy).subspan(offset * points, n * points),
-               absl::MakeConstSpan(value).subspan(offset, n), version);
-      } else {
-        r.done(absl::Status(status.code(), absl::StrCat("evaluation failed: ", status.message())),
-               {}, {}, version);
-      }
-      offset += n;
-    }
+    offset += n;
   }
 }
 

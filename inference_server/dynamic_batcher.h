@@ -108,7 +108,27 @@ class DynamicBatcher {
     std::shared_ptr<const std::atomic<bool>> cancelled;  // may be null
   };
 
+  // One batch's inputs and outputs; a worker reuses it from batch to batch.
+  struct BatchWork {
+    std::vector<EncodedPosition> positions;
+    std::vector<float> policy;
+    std::vector<float> value;
+    size_t points = 0;  // policy entries per position
+    int64_t version = -1;
+    absl::Status status;
+    absl::Time start;
+    absl::Time end;
+  };
+
   void WorkerLoop();
+  // Fails requests whose client went away with CANCELLED.
+  void FailDropped(std::vector<Request>& dropped);
+  // Evaluates the batch's positions into `work`.
+  void Evaluate(const std::vector<Request>& batch, BatchWork& work);
+  // Counts an evaluated batch in the stats and tells options_.on_batch.
+  void RecordBatch(const std::vector<Request>& batch, const BatchWork& work);
+  // Hands each request its slice of the outputs, or the batch's error.
+  static void Answer(std::vector<Request>& batch, const BatchWork& work);
   // Waits until a batch should close or cancelled requests were found, and takes them (either
   // may be empty then); false when stopping. Requires mu_ held.
   bool TakeBatch(std::vector<Request>* batch, std::vector<Request>* dropped)

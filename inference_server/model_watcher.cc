@@ -60,6 +60,65 @@ void ModelWatcher::Loop() {
   }
 }
 
+// One model version put together from its chunks, which arrive in order.
+struct ModelWatcher::ChunkAssembly {
+  v1::ModelChunk header;  // the version's first chunk, without its data
+  std::string bytes;
+  uint32_t next_index = 0;
+
+  // Adds one chunk; true when it was the version's last. A chunk out of sequence, or a version
+  // over the size limit, is an error.
+  absl::StatusOr<bool> Add(const v1::ModelChunk& chunk) {
+    if (chunk.chunk_index() == 0) {  // a new version starts
+      header = chunk;
+      header.clear_data();
+      bytes.clear();
+      next_index = 0;
+      if (chunk.total_bytes() > kMaxModelBytes || chunk.total_chunks() == 0) {
+        return absl::DataLossError(absl::StrCat("model v", chunk.version(), ": ",
+                                                chunk.total_bytes(), " bytes in ",
+                                                chunk.total_chunks(), " chunks"));
+      }
+      bytes.reserve(chunk.total_bytes());
+    }
+    if (chunk.chunk_index() != next_index || chunk.version() != header.version() ||
+        chunk.sha256() != header.sha256() || chunk.total_chunks() != header.total_chunks()) {
+      return absl::DataLossError(absl::StrCat("model chunk ", chunk.chunk_index(), " of v",
+                                              chunk.version(), " out of sequence"));
+    }
+    ++next_index;
+    bytes += chunk.data();
+    return chunk.chunk_index() + 1 >= chunk.total_chunks();
+  }
+};
+
+absl::Status ModelWatcher::Install(const ChunkAssembly& assembly) {
+  const v1::ModelChunk& header = assembly.header;
+  if (assembly.bytes.size() != header.total_bytes() ||
+      Sha256Hex(assembly.bytes) != header.sha256()) {
+    ++stats_.rejected;
+    return absl::DataLossError(
+        absl::StrCat("model v", header.version(), ": size or sha256 does not match; ignored"));
+  }
+  absl::StatusOr<LoadedModel> model =
+      DeserializeModel(assembly.bytes, absl::StrCat("model v", header.version()));
+  if (!model.ok()) {
+    ++stats_.rejected;
+    return model.status();
+  }
+  evaluator_->SetModel(model->net, header.version());
+  if (absl::Status s = evaluator_->set_model_status(); !s.ok()) {
+    ++stats_.rejected;
+    return s;
+  }
+  have_learner_model_ = true;
+  ++stats_.models_loaded;
+  Log(absl::StrCat("model v", header.version(), " loaded (sha256 ", header.sha256().substr(0, 12),
+                   ", ", model->config.blocks, "x", model->config.channels, ")"));
+  if (options_.on_model) options_.on_model(header.version());
+  return absl::OkStatus();
+}
+
 absl::Status ModelWatcher::WatchOnce(int64_t have_version) {
   auto stub = v1::LearnerService::NewStub(MakeSecureChannel(options_.learner, options_.security));
   grpc::ClientContext context;
@@ -74,59 +133,18 @@ absl::Status ModelWatcher::WatchOnce(int64_t have_version) {
   request.set_have_version(have_version);
   std::unique_ptr<grpc::ClientReader<v1::ModelChunk>> reader = stub->WatchModel(&context, request);
   v1::ModelChunk chunk;
-  std::string bytes;
-  v1::ModelChunk first;  // header of the version being assembled
+  ChunkAssembly assembly;
   absl::Status problem;
-  uint32_t expected_index = 0;
   while (reader->Read(&chunk)) {
-    if (chunk.chunk_index() == 0) {  // a new version starts
-      first = chunk;
-      first.clear_data();
-      bytes.clear();
-      expected_index = 0;
-      if (chunk.total_bytes() > kMaxModelBytes || chunk.total_chunks() == 0) {
-        problem =
-            absl::DataLossError(absl::StrCat("model v", chunk.version(), ": ", chunk.total_bytes(),
-                                             " bytes in ", chunk.total_chunks(), " chunks"));
-        break;
-      }
-      bytes.reserve(chunk.total_bytes());
-    }
-    if (chunk.chunk_index() != expected_index || chunk.version() != first.version() ||
-        chunk.sha256() != first.sha256() || chunk.total_chunks() != first.total_chunks()) {
-      problem = absl::DataLossError(absl::StrCat("model chunk ", chunk.chunk_index(), " of v",
-                                                 chunk.version(), " out of sequence"));
+    absl::StatusOr<bool> complete = assembly.Add(chunk);
+    if (!complete.ok()) {
+      problem = complete.status();
       break;
     }
-    ++expected_index;
-    bytes += chunk.data();
-    if (chunk.chunk_index() + 1 < chunk.total_chunks()) continue;
-    // The last chunk: check and load the whole file.
-    if (bytes.size() != first.total_bytes() || Sha256Hex(bytes) != first.sha256()) {
-      ++stats_.rejected;
-      problem = absl::DataLossError(
-          absl::StrCat("model v", first.version(), ": size or sha256 does not match; ignored"));
-      break;
-    }
-    absl::StatusOr<LoadedModel> model =
-        DeserializeModel(bytes, absl::StrCat("model v", first.version()));
-    if (!model.ok()) {
-      ++stats_.rejected;
-      problem = model.status();
-      break;
-    }
-    evaluator_->SetModel(model->net, first.version());
-    if (absl::Status s = evaluator_->set_model_status(); !s.ok()) {
-      ++stats_.rejected;
-      problem = s;
-      break;
-    }
-    have_learner_model_ = true;
-    ++stats_.models_loaded;
-    Log(absl::StrCat("model v", first.version(), " loaded (sha256 ", first.sha256().substr(0, 12),
-                     ", ", model->config.blocks, "x", model->config.channels, ")"));
-    if (options_.on_model) options_.on_model(first.version());
-    bytes.clear();
+    if (!*complete) continue;
+    problem = Install(assembly);
+    if (!problem.ok()) break;
+    assembly.bytes.clear();
   }
   if (!problem.ok()) context.TryCancel();
   grpc::Status status = reader->Finish();

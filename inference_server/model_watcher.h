@@ -61,8 +61,11 @@ class ModelWatcher {
   ModelWatcher(const ModelWatcherOptions& options, TorchEvaluator* evaluator)
       : options_(options), evaluator_(evaluator) {}
   void Loop();
+  struct ChunkAssembly;
   // One WatchModel call until it ends; the status says why.
   absl::Status WatchOnce(int64_t have_version);
+  // Checks a complete version (size, sha256, a loadable model) and hands it to the evaluator.
+  absl::Status Install(const ChunkAssembly& assembly);
   void Log(const std::string& line) const;
 
   const ModelWatcherOptions options_;

@@ -69,24 +69,8 @@ bool PbrainEngine::HandleLine(absl::string_view raw, std::istream& in, std::ostr
     return !started_;
   };
 
-  if (command == "START") {
-    int size;
-    if (!absl::SimpleAtoi(args, &size)) {
-      Reply(out, absl::StrCat("ERROR START needs a board size, got '", args, "'"));
-    } else {
-      HandleStart(size, out);
-    }
-  } else if (command == "RECTSTART") {
-    std::vector<absl::string_view> wh = absl::StrSplit(args, ',');
-    int w, h;
-    if (wh.size() != 2 || !absl::SimpleAtoi(absl::StripAsciiWhitespace(wh[0]), &w) ||
-        !absl::SimpleAtoi(absl::StripAsciiWhitespace(wh[1]), &h)) {
-      Reply(out, absl::StrCat("ERROR RECTSTART needs width,height, got '", args, "'"));
-    } else if (w != h) {
-      Reply(out, "ERROR rectangular boards are not supported");
-    } else {
-      HandleStart(w, out);
-    }
+  if (command == "START" || command == "RECTSTART") {
+    HandleStartCommand(command, args, out);
   } else if (command == "RESTART") {
     if (needs_start()) return true;
     NewGame();
@@ -104,11 +88,7 @@ bool PbrainEngine::HandleLine(absl::string_view raw, std::istream& in, std::ostr
     HandleTurn(start, args, out);
   } else if (command == "BOARD") {
     if (needs_start()) {
-      // Still consume the stone lines so they are not read as commands.
-      std::string skip;
-      while (std::getline(in, skip)) {
-        if (absl::AsciiStrToUpper(absl::StripAsciiWhitespace(skip)) == "DONE") break;
-      }
+      SkipBoardLines(in);  // so that they are not read as commands
       return true;
     }
     HandleBoard(start, in, out);
@@ -126,6 +106,36 @@ bool PbrainEngine::HandleLine(absl::string_view raw, std::istream& in, std::ostr
     Reply(out, absl::StrCat("UNKNOWN ", line));
   }
   return true;
+}
+
+void PbrainEngine::HandleStartCommand(absl::string_view command, absl::string_view args,
+                                      std::ostream& out) {
+  if (command == "START") {
+    int size;
+    if (!absl::SimpleAtoi(args, &size)) {
+      Reply(out, absl::StrCat("ERROR START needs a board size, got '", args, "'"));
+    } else {
+      HandleStart(size, out);
+    }
+    return;
+  }
+  std::vector<absl::string_view> wh = absl::StrSplit(args, ',');
+  int w, h;
+  if (wh.size() != 2 || !absl::SimpleAtoi(absl::StripAsciiWhitespace(wh[0]), &w) ||
+      !absl::SimpleAtoi(absl::StripAsciiWhitespace(wh[1]), &h)) {
+    Reply(out, absl::StrCat("ERROR RECTSTART needs width,height, got '", args, "'"));
+  } else if (w != h) {
+    Reply(out, "ERROR rectangular boards are not supported");
+  } else {
+    HandleStart(w, out);
+  }
+}
+
+void PbrainEngine::SkipBoardLines(std::istream& in) {
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::AsciiStrToUpper(absl::StripAsciiWhitespace(line)) == "DONE") break;
+  }
 }
 
 void PbrainEngine::HandleStart(int size, std::ostream& out) {

@@ -80,7 +80,11 @@ class PbrainEngine {
   };
 
   void Reply(std::ostream& out, absl::string_view line);
+  // START size, or RECTSTART width,height (square boards only).
+  void HandleStartCommand(absl::string_view command, absl::string_view args, std::ostream& out);
   void HandleStart(int size, std::ostream& out);
+  // Reads a BOARD command's lines up to DONE without playing them.
+  static void SkipBoardLines(std::istream& in);
   // These answer with our move (via Think) when the command asks for one; `start` is when
   // the command arrived, for the time limit.
   void HandleBoard(absl::Time start, std::istream& in, std::ostream& out);

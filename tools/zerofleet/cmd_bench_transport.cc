@@ -51,19 +51,39 @@ std::vector<EncodedPosition> MidgamePositions(int count) {
   return out;
 }
 
+// An in-process inference server with the null model: the transport without a network.
+absl::StatusOr<std::unique_ptr<InferenceServer>> StartNullServer(int leaves) {
+  ServedModelOptions model_options;
+  model_options.null_model = true;
+  absl::StatusOr<ServedModel> model = LoadServedModel(model_options);
+  if (!model.ok()) return model.status();
+  InferenceServerOptions options;
+  options.batcher.max_batch = 4 * leaves;
+  options.batcher.max_queue_delay = absl::Microseconds(200);
+  return InferenceServer::Start(*std::move(model), options);
+}
+
+// Serialized bytes per leaf each way, over all the clients' calls.
+void CountBytes(const std::vector<std::unique_ptr<RemoteEvaluator>>& clients, TransportFigure& f) {
+  int64_t sent = 0, received = 0, leaves_total = 0;
+  for (const auto& c : clients) {
+    const RemoteEvaluatorStats st = c->stats();
+    sent += st.bytes_sent;
+    received += st.bytes_received;
+    leaves_total += st.positions;
+  }
+  if (leaves_total > 0) {
+    f.request_bytes_per_leaf = static_cast<double>(sent) / leaves_total;
+    f.response_bytes_per_leaf = static_cast<double>(received) / leaves_total;
+  }
+}
+
 TransportFigure MeasureTransport(int streams, int in_flight, int leaves, double seconds) {
   TransportFigure f;
   f.streams = streams;
   f.in_flight = in_flight;
   f.leaves = leaves;
-  ServedModelOptions model_options;
-  model_options.null_model = true;
-  absl::StatusOr<ServedModel> model = LoadServedModel(model_options);
-  InferenceServerOptions options;
-  options.batcher.max_batch = 4 * leaves;
-  options.batcher.max_queue_delay = absl::Microseconds(200);
-  absl::StatusOr<std::unique_ptr<InferenceServer>> server =
-      model.ok() ? InferenceServer::Start(*std::move(model), options) : model.status();
+  absl::StatusOr<std::unique_ptr<InferenceServer>> server = StartNullServer(leaves);
   if (!server.ok()) {
     f.error = std::string(server.status().message());
     return f;
@@ -105,17 +125,7 @@ TransportFigure MeasureTransport(int streams, int in_flight, int leaves, double 
   for (std::thread& t : threads) t.join();
   if (failures.load() > 0) f.error = "some evaluations failed";
   f.leaves_per_sec = static_cast<double>(positions.load()) / elapsed;
-  int64_t sent = 0, received = 0, leaves_total = 0;
-  for (const auto& c : clients) {
-    const RemoteEvaluatorStats st = c->stats();
-    sent += st.bytes_sent;
-    received += st.bytes_received;
-    leaves_total += st.positions;
-  }
-  if (leaves_total > 0) {
-    f.request_bytes_per_leaf = static_cast<double>(sent) / leaves_total;
-    f.response_bytes_per_leaf = static_cast<double>(received) / leaves_total;
-  }
+  CountBytes(clients, f);
   const int64_t batches = after.batches - before.batches;
   if (batches > 0) {
     f.mean_server_batch = static_cast<double>(after.positions - before.positions) / batches;

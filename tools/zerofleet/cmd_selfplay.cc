@@ -36,6 +36,26 @@ const char* OutcomeText(Outcome o) {
   }
 }
 
+absl::StatusOr<std::unique_ptr<Evaluator>> MakeEvaluator(const std::string& kind, uint64_t seed) {
+  if (kind == "uniform") return std::make_unique<UniformEvaluator>();
+  if (kind == "seeded") return std::make_unique<SeededTestEvaluator>(seed);
+  return absl::InvalidArgumentError(
+      absl::StrCat("--evaluator: unknown evaluator '", kind, "' (uniform or seeded)"));
+}
+
+// The game's final board, its moves and its result.
+void ShowGame(const GameRecord& game) {
+  GameState state(game.rules);
+  std::vector<int16_t> moves;
+  for (const MoveRecord& m : game.moves) {
+    state.PlayUnchecked(m.move);
+    moves.push_back(m.move);
+  }
+  std::printf("%s\n", RenderBoard(state).c_str());
+  std::printf("moves: %s\n", FormatMoveList(moves, game.rules.size).c_str());
+  std::printf("result: %s after %zu moves\n\n", OutcomeText(game.result), game.moves.size());
+}
+
 }  // namespace
 
 int RunSelfPlayCommand(const std::vector<std::string>& args) {
@@ -47,15 +67,9 @@ int RunSelfPlayCommand(const std::vector<std::string>& args) {
   options->max_games = games;
   options->parallel_games = std::min(options->parallel_games, games);
 
-  std::unique_ptr<Evaluator> evaluator;
-  const std::string kind = absl::GetFlag(FLAGS_evaluator);
-  if (kind == "uniform") {
-    evaluator = std::make_unique<UniformEvaluator>();
-  } else if (kind == "seeded") {
-    evaluator = std::make_unique<SeededTestEvaluator>(options->seed);
-  } else {
-    return Fail(absl::StrCat("--evaluator: unknown evaluator '", kind, "' (uniform or seeded)"));
-  }
+  absl::StatusOr<std::unique_ptr<Evaluator>> evaluator =
+      MakeEvaluator(absl::GetFlag(FLAGS_evaluator), options->seed);
+  if (!evaluator.ok()) return Fail(evaluator.status());
 
   absl::Mutex mu;
   std::vector<GameRecord> records;
@@ -73,7 +87,7 @@ int RunSelfPlayCommand(const std::vector<std::string>& args) {
     }
   });
   absl::Status status = RunSelfPlay(
-      *options, evaluator.get(),
+      *options, evaluator->get(),
       [&](GameRecord&& r) {
         absl::MutexLock lock(&mu);
         records.push_back(std::move(r));
@@ -85,18 +99,7 @@ int RunSelfPlayCommand(const std::vector<std::string>& args) {
   if (!status.ok()) return Fail(status);
 
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
-  if (absl::GetFlag(FLAGS_show) && !records.empty()) {
-    const GameRecord& game = records.front();
-    GameState state(game.rules);
-    std::vector<int16_t> moves;
-    for (const MoveRecord& m : game.moves) {
-      state.PlayUnchecked(m.move);
-      moves.push_back(m.move);
-    }
-    std::printf("%s\n", RenderBoard(state).c_str());
-    std::printf("moves: %s\n", FormatMoveList(moves, game.rules.size).c_str());
-    std::printf("result: %s after %zu moves\n\n", OutcomeText(game.result), game.moves.size());
-  }
+  if (absl::GetFlag(FLAGS_show) && !records.empty()) ShowGame(records.front());
   int wins[4] = {0, 0, 0, 0};
   for (const GameRecord& r : records) ++wins[static_cast<int>(r.result)];
   std::printf("%zu games (%s): black %d, white %d, draws %d; %lld sims in %.1f s = %.0f sims/s\n",

@@ -105,6 +105,7 @@ absl::Status Actor::Run(const std::atomic<bool>* stop, const ActorCallbacks& cal
 
   GameSenderOptions sender;
   sender.learner = options_.learner;
+  sender.actor_id = options_.actor_id;
   sender.security = options_.security;
   sender.games_per_request = options_.games_per_request;
   sender.rpc_timeout = options_.rpc_timeout;

@@ -66,6 +66,7 @@ absl::Status GameSender::Send(const std::vector<v1::Game>& batch) {
   std::unique_ptr<grpc::ClientReaderWriter<v1::SubmitGamesRequest, v1::SubmitGamesAck>> stream =
       stub_->SubmitGames(&context);
   v1::SubmitGamesRequest request;
+  request.set_actor_id(options_.actor_id);
   for (const v1::Game& game : batch) *request.add_games() = game;
   v1::SubmitGamesAck ack;
   const bool sent = stream->Write(request) && stream->WritesDone() && stream->Read(&ack);

@@ -29,7 +29,8 @@
 namespace zf {
 
 struct GameSenderOptions {
-  std::string learner;  // "host:port"
+  std::string learner;   // "host:port"
+  std::string actor_id;  // sent with each request (the learner counts active actors)
   RpcSecurity security;
   int games_per_request = 16;
   absl::Duration rpc_timeout = absl::Seconds(30);

@@ -100,7 +100,32 @@ v1::SubmitGamesAck LearnerServiceImpl::Handle(const v1::SubmitGamesRequest& requ
   ack.set_duplicates(result->duplicates);
   stats_.games_acked += request.games_size();
   stats_.duplicates += result->duplicates;
+  if (!request.actor_id().empty()) NoteActor(request.actor_id().substr(0, 128));
   return ack;
+}
+
+void LearnerServiceImpl::NoteActor(const std::string& actor_id) {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&actors_mu_);
+  if (actor_last_ack_.size() >= kMaxTrackedActors && !actor_last_ack_.contains(actor_id)) {
+    for (auto it = actor_last_ack_.begin(); it != actor_last_ack_.end();) {
+      if (now - it->second > absl::Minutes(10)) {
+        actor_last_ack_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (actor_last_ack_.size() >= kMaxTrackedActors) return;
+  }
+  actor_last_ack_[actor_id] = now;
+}
+
+int LearnerServiceImpl::ActiveActors(absl::Duration window) const {
+  const absl::Time since = absl::Now() - window;
+  absl::MutexLock lock(&actors_mu_);
+  int active = 0;
+  for (const auto& [id, last] : actor_last_ack_) active += last >= since ? 1 : 0;
+  return active;
 }
 
 grpc::Status LearnerServiceImpl::SubmitGamesRaw(

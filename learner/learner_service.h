@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -70,14 +71,23 @@ class LearnerServiceImpl final : public zerofleet::v1::LearnerService::Service {
                           grpc::ServerWriter<zerofleet::v1::ModelChunk>* writer) override;
 
   const LearnerServiceStats& stats() const { return stats_; }
+  // Actors (by actor_id) whose games were acked within `window` before now. Actors open a
+  // SubmitGames stream per batch of games, so open streams do not count them. Thread-safe.
+  int ActiveActors(absl::Duration window = absl::Minutes(1)) const;
+
+  // Actor ids remembered at most (a hostile client could send endless new ones).
+  static constexpr int kMaxTrackedActors = 4096;
 
  private:
   // One request's ack: stored (or error) for every game in it.
   zerofleet::v1::SubmitGamesAck Handle(const zerofleet::v1::SubmitGamesRequest& request);
+  void NoteActor(const std::string& actor_id);
 
   Learner* const learner_;
   const LearnerServiceOptions options_;
   LearnerServiceStats stats_;
+  mutable absl::Mutex actors_mu_;
+  absl::flat_hash_map<std::string, absl::Time> actor_last_ack_ ABSL_GUARDED_BY(actors_mu_);
 };
 
 struct LearnerServerOptions {
@@ -103,6 +113,7 @@ class LearnerServer {
   // Ends open calls (WatchModel streams at once, others within `grace`). Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(2));
   const LearnerServiceStats& stats() const { return service_->stats(); }
+  int ActiveActors() const { return service_->ActiveActors(); }
 
  private:
   LearnerServer() = default;

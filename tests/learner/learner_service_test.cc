@@ -146,6 +146,24 @@ TEST_F(LearnerServiceTest, GamesAreAckedOnceStoredAndNeverCountedTwice) {
   EXPECT_EQ(learner_->status().games, 6);
 }
 
+TEST_F(LearnerServiceTest, ActiveActorsCountsActorsWhoseGamesWereAcked) {
+  const std::vector<GameRecord> games = SmallGames(3);
+  EXPECT_EQ(server_->ActiveActors(), 0);
+  v1::SubmitGamesAck ack;
+  for (int i = 0; i < 3; ++i) {  // actor a twice, then actor b
+    v1::SubmitGamesRequest request;
+    request.set_actor_id(i < 2 ? "actor-a" : "actor-b");
+    *request.add_games() = Game(games[i], absl::StrCat("g-", i));
+    ASSERT_TRUE(Submit(request, &ack).ok());
+    ASSERT_FALSE(ack.has_error()) << ack.error().message();
+  }
+  v1::SubmitGamesRequest rejected;  // no games: an error, not an active actor
+  rejected.set_actor_id("actor-c");
+  ASSERT_TRUE(Submit(rejected, &ack).ok());
+  EXPECT_TRUE(ack.has_error());
+  EXPECT_EQ(server_->ActiveActors(), 2);
+}
+
 TEST_F(LearnerServiceTest, CheckpointPlusStoreHoldsEveryAckedGameExactlyOnce) {
   const std::vector<GameRecord> games = SmallGames(8, 3);
   v1::SubmitGamesRequest first;

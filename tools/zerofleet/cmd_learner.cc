@@ -148,7 +148,7 @@ absl::Status TrainUntilStopped(Learner& learner, LearnerServer& server, const Lo
         "buffer %d | model v%d | actors %d",
         s.games, s.duplicate_games, s.positions, s.step, s.last.policy_loss, s.last.value_loss,
         (s.games - first.games) * 3600.0 / secs, s.buffer_size, s.model_version,
-        static_cast<int>(server.stats().open_submit_streams.load()));
+        server.ActiveActors());
     if (out.rating != nullptr) {
       if (const std::string text = out.rating->Text(); !text.empty()) line += " | " + text;
     }

@@ -53,6 +53,8 @@ VARIANTS = {
 # Appended to the learner's command (absl: the last value of a flag wins).
 LEARNER_FLAGS = ["--sims=32", "--min-positions=300", "--batch-size=64", "--publish-every=5",
                  "--checkpoint-every=100", "--rating-budget=0"]
+# Compiler caches of images whose compiler is not the checkout's, kept from run to run.
+CACHE_ROOT = os.environ.get("ZF_DOCKER_CACHE_DIR", "/var/cache/zerofleet")
 SETTINGS = {"ZF_BOARD_SIZE": "7", "ZF_PARALLEL_GAMES": "8", "ZF_ACTOR_THREADS": "1"}
 
 
@@ -228,12 +230,19 @@ def check_learner_restart(stack):
 def build(variant, workdir):
     v = VARIANTS[variant]
     env.ensure_debian_image(v["suite"])
-    secs = env.build_image(v["tag"], os.path.join(SOURCE, "deploy", "docker", "Dockerfile"),
-                           SOURCE, os.path.join(workdir, "build.log"), v["args"])
-    with open(os.path.join(workdir, "build.log")) as f:
-        cache = " ".join(dict.fromkeys(  # ccache prints its totals twice
+    dockerfile = os.path.join(SOURCE, "deploy", "docker", "Dockerfile")
+    context, cache = SOURCE, None
+    if v["suite"] != "bookworm":  # another compiler: the checkout's .ccache cannot serve it
+        cache = os.path.join(CACHE_ROOT, f"ccache-{v['suite']}")
+        context = env.context_with_cache(SOURCE, cache, workdir)
+    build_log = os.path.join(workdir, "build.log")
+    secs = env.build_image(v["tag"], dockerfile, context, build_log, v["args"])
+    if cache:
+        env.save_cache(build_log, cache)
+    with open(build_log) as f:
+        stats = " ".join(dict.fromkeys(  # ccache prints its totals twice
             re.sub(r"\s+", " ", l.strip()) for l in f if re.match(r"\s*(Hits|Misses):", l)))
-    log(f"image {v['tag']} built in {secs:.0f} s (ccache: {cache or 'no stats'})")
+    log(f"image {v['tag']} built in {secs:.0f} s (ccache: {stats or 'no stats'})")
     prometheus = f"zerofleet-test/prometheus:{v['suite']}"
     secs = env.build_image(prometheus, env.write_prometheus_dockerfile(workdir, v["suite"]),
                            workdir, os.path.join(workdir, "prometheus-build.log"))

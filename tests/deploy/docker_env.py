@@ -11,6 +11,7 @@
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,9 +104,9 @@ def build_image(tag, dockerfile, context, log_path, build_args=(), timeout=3000)
     for a in build_args:
         args += ["--build-arg", a]
     t = time.time()
-    with open(log_path, "w") as out:
+    with open(log_path, "w") as out:  # the classic builder: save_cache reads its output
         r = subprocess.run(args + [context], stdout=out, stderr=subprocess.STDOUT,
-                           timeout=timeout)
+                           timeout=timeout, env=dict(os.environ, DOCKER_BUILDKIT="0"))
     if r.returncode != 0:
         with open(log_path) as f:
             tail = "\n".join(f.read().splitlines()[-30:])
@@ -127,3 +128,42 @@ USER nobody
 ENTRYPOINT ["/usr/bin/prometheus"]
 """)
     return path
+
+
+def context_with_cache(source, cache_dir, workdir):
+    """A build context: the checkout's files (as git sees them) plus `cache_dir` as its
+    .ccache. For an image whose compiler differs from the checkout's, the checkout's own cache
+    is of no use; this one is kept on the machine from one build to the next."""
+    context = os.path.join(workdir, "context")
+    os.makedirs(context)
+    files = run(["git", "-C", source, "ls-files", "-co", "--exclude-standard", "-z"]).stdout
+    with tempfile.NamedTemporaryFile("w", dir=workdir, delete=False) as listing:
+        listing.write(files)
+    run(["tar", "-C", source, "--null", "-T", listing.name, "-cf",
+         os.path.join(workdir, "context.tar")])
+    run(["tar", "-C", context, "-xf", os.path.join(workdir, "context.tar")])
+    shutil.rmtree(os.path.join(context, ".ccache"), ignore_errors=True)
+    if os.path.isdir(cache_dir):
+        shutil.copytree(cache_dir, os.path.join(context, ".ccache"))
+    return context
+
+
+def save_cache(build_log, cache_dir):
+    """Copies /src/.ccache out of the build stage of the image just built into `cache_dir`, for
+    the next build. The stage's image is the last one the (classic) builder printed before the
+    runtime stage's FROM."""
+    with open(build_log) as f:
+        lines = f.read().splitlines()
+    runtime = next(i for i, l in enumerate(lines) if re.match(r"Step \d+/\d+ : FROM .* AS runtime", l))
+    image = next(m.group(1) for l in reversed(lines[:runtime])
+                 if (m := re.match(r" ---> ([0-9a-f]{12})$", l)))
+    container = run([DOCKER, "create", image, "true"]).stdout.strip()
+    try:
+        fresh = cache_dir + ".new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        os.makedirs(os.path.dirname(cache_dir), exist_ok=True)
+        run([DOCKER, "cp", f"{container}:/src/.ccache", fresh])
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        os.rename(fresh, cache_dir)
+    finally:
+        run([DOCKER, "rm", container], check=False)

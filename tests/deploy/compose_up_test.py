@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -173,23 +174,49 @@ def check_kill_and_restart(stack):
     wait_for("the fleet recovers after docker start", recovered, 300)
 
 
+def acked_by(text):
+    """Games the learner acked to one actor container over all its runs, from its log: each
+    run's final "done" count; for a run killed without one, its last progress line's count (a
+    lower bound). Also the last run's (finished, acked)."""
+    total, last, final = 0, 0, None
+    for line in text.splitlines():
+        done = re.search(r"done: (\d+) games finished, (\d+) acked", line)
+        if done:
+            final = (int(done.group(1)), int(done.group(2)))
+            total, last = total + final[1], 0
+            continue
+        progress = re.search(r"\| acked (\d+) \|", line)
+        if progress:
+            if int(progress.group(1)) < last:  # a new run after one that printed no "done"
+                total += last
+            last = int(progress.group(1))
+    return total + last, final
+
+
 def stop_actors(stack):
-    """Stops the actors; each must have every finished game acked. Returns games received."""
+    """Stops the actors; each must have every finished game acked. Returns the games the
+    learner acked to them, summed over their runs (the killed one's included)."""
     stack.compose("stop", "-t", "60", "actor", timeout=180)
-    for actor in stack.ids("actor"):
+    actors = stack.compose("ps", "-a", "-q", "actor").stdout.split()
+    assert len(actors) == 2, f"expected 2 actor containers, found {len(actors)}"
+    acked_total = 0
+    for actor in actors:
         out = run([DOCKER, "logs", actor])
-        text = out.stdout + out.stderr
-        done = re.findall(r"done: (\d+) games finished, (\d+) acked", text)
-        assert done, f"actor {actor[:12]}: no final 'done' line"
-        finished, acked = map(int, done[-1])
-        assert finished == acked, f"actor {actor[:12]}: {finished} finished, {acked} acked"
-        log(f"actor {actor[:12]} stopped: {finished} games finished, {acked} acked")
-    # Settled: the same count in two scrapes (5 s apart) after the last actor stopped.
+        acked, final = acked_by(out.stdout + out.stderr)
+        assert final, f"actor {actor[:12]}: no final 'done' line"
+        assert final[0] == final[1], f"actor {actor[:12]}: {final[0]} finished, {final[1]} acked"
+        log(f"actor {actor[:12]} stopped: {final[0]} games finished, {final[1]} acked; "
+            f"{acked} acked over its runs")
+        acked_total += acked
+    return acked_total
+
+
+def received_settled(stack):
+    """The learner's games received, once two scrapes 6 s apart agree."""
     last = None
     for _ in range(20):
         received = stack.value("zerofleet_learner_games_received_total")
         if received == last:
-            log(f"the learner's games received settled at {received:.0f}")
             return received
         last = received
         time.sleep(6)
@@ -197,15 +224,18 @@ def stop_actors(stack):
 
 
 def check_learner_restart(stack):
-    received = stop_actors(stack)
+    acked = stop_actors(stack)
+    received = received_settled(stack)
     version = stack.value("zerofleet_model_version")
     stack.compose("stop", "-t", "90", "learner", timeout=180)
     stored = re.findall(r"games stored (\d+), counted (\d+)", stack.logs("learner"))
     assert stored, "the learner's log has no 'games stored' line after stop"
     games_stored, counted = map(int, stored[-1])
+    assert games_stored >= acked, f"stored {games_stored} < {acked} acked to the actors: lost"
     assert games_stored >= received, f"stored {games_stored} < {received:.0f} received: lost"
     assert games_stored == counted, f"stored {games_stored} != counted {counted}"
     log(f"learner stopped: {games_stored} games stored = counted, {received:.0f} received, "
+        f"{acked} acked to the actors (the killed run's count from its last progress line), "
         f"model v{version:.0f}")
     stack.compose("start", "learner")
 
@@ -221,9 +251,11 @@ def check_learner_restart(stack):
     log(f"learner resumed: step {step}, model v{resumed_version}, {games} games")
     stack.compose("start", "actor")
 
-    def trains_on():
+    def trains_on():  # the resumed learner counts games from 0
         v = stack.value("zerofleet_model_version")
-        return v > resumed_version, f"model v{v:.0f} (resumed at v{resumed_version})"
+        games = stack.value("zerofleet_learner_games_received_total")
+        return v > resumed_version and games > 0, (
+            f"model v{v:.0f} (resumed at v{resumed_version}), {games:.0f} new games")
     wait_for("the actors start again and the resumed learner trains on", trains_on, 300)
 
 
@@ -237,8 +269,11 @@ def build(variant, workdir):
         context = env.context_with_cache(SOURCE, cache, workdir)
     build_log = os.path.join(workdir, "build.log")
     secs = env.build_image(v["tag"], dockerfile, context, build_log, v["args"])
-    if cache:
+    if cache and os.access(os.path.dirname(cache) if os.path.isdir(os.path.dirname(cache))
+                           else os.path.dirname(os.path.dirname(cache)), os.W_OK):
         env.save_cache(build_log, cache)
+    elif cache:
+        log(f"{cache}: not writable here, the compiler cache is not kept (ZF_DOCKER_CACHE_DIR)")
     with open(build_log) as f:
         stats = " ".join(dict.fromkeys(  # ccache prints its totals twice
             re.sub(r"\s+", " ", l.strip()) for l in f if re.match(r"\s*(Hits|Misses):", l)))
@@ -277,6 +312,7 @@ def main():
             print(stack.compose("logs", "--no-color", "--tail", "15", check=False).stdout)
         if ok or not args.keep:
             stack.compose("down", "-v", "--remove-orphans", check=False)
+    shutil.rmtree(workdir, ignore_errors=True)  # kept on failure, for its logs
     log(f"OK: {args.variant} image and stack")
     return 0
 
@@ -284,6 +320,6 @@ def main():
 if __name__ == "__main__":
     try:
         raise SystemExit(main())
-    except (AssertionError, subprocess.TimeoutExpired) as e:
-        log(f"FAILED: {e}")
+    except (AssertionError, subprocess.TimeoutExpired, OSError, StopIteration) as e:
+        log(f"FAILED: {type(e).__name__}: {e}")
         raise SystemExit(1)

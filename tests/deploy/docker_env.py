@@ -92,8 +92,13 @@ def ensure_debian_image(suite):
     with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="zf-debootstrap-") as root:
         run(["debootstrap", "--variant=minbase", suite, root, MIRROR], timeout=1200)
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        run([DOCKER, "import", "-", tags[0]], stdin=tar.stdout)
-        tar.wait()
+        try:
+            run([DOCKER, "import", "-", tags[0]], stdin=tar.stdout)
+        finally:
+            tar.stdout.close()
+            code = tar.wait()
+        if code != 0:
+            raise AssertionError(f"tar of the {suite} root exited {code}: image not trusted")
     run([DOCKER, "tag", tags[0], tags[1]])
     log(f"base image {tags[0]} (= {tags[1]}): debootstrap + import took {time.time() - t:.0f} s")
 
@@ -137,8 +142,9 @@ def context_with_cache(source, cache_dir, workdir):
     context = os.path.join(workdir, "context")
     os.makedirs(context)
     files = run(["git", "-C", source, "ls-files", "-co", "--exclude-standard", "-z"]).stdout
+    present = [f for f in files.split("\0") if f and os.path.lexists(os.path.join(source, f))]
     with tempfile.NamedTemporaryFile("w", dir=workdir, delete=False) as listing:
-        listing.write(files)
+        listing.write("\0".join(present))  # files deleted but not yet committed left out
     run(["tar", "-C", source, "--null", "-T", listing.name, "-cf",
          os.path.join(workdir, "context.tar")])
     run(["tar", "-C", context, "-xf", os.path.join(workdir, "context.tar")])
@@ -154,9 +160,12 @@ def save_cache(build_log, cache_dir):
     runtime stage's FROM."""
     with open(build_log) as f:
         lines = f.read().splitlines()
-    runtime = next(i for i, l in enumerate(lines) if re.match(r"Step \d+/\d+ : FROM .* AS runtime", l))
-    image = next(m.group(1) for l in reversed(lines[:runtime])
-                 if (m := re.match(r" ---> ([0-9a-f]{12})$", l)))
+    runtime = [i for i, l in enumerate(lines) if re.match(r"Step \d+/\d+ : FROM .* AS runtime", l)]
+    images = [m.group(1) for l in lines[:runtime[0]] if (m := re.match(r" ---> ([0-9a-f]{12})$", l))
+              ] if runtime else []
+    if not images:
+        raise AssertionError(f"{build_log}: no build stage image in the builder's output")
+    image = images[-1]
     container = run([DOCKER, "create", image, "true"]).stdout.strip()
     try:
         fresh = cache_dir + ".new"

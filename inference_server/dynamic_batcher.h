@@ -124,7 +124,7 @@ class DynamicBatcher {
   // Fails requests whose client went away with CANCELLED.
   void FailDropped(std::vector<Request>& dropped);
   // Evaluates the batch's positions into `work`.
-  void Evaluate(const std::vector<Request>& batch, BatchWork& work);
+  void Evaluate(const std::vector<Request>& batch, BatchWork& work) ABSL_LOCKS_EXCLUDED(mu_);
   // Counts an evaluated batch in the stats and tells options_.on_batch.
   void RecordBatch(const std::vector<Request>& batch, const BatchWork& work);
   // Hands each request its slice of the outputs, or the batch's error.

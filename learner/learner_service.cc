@@ -109,7 +109,7 @@ void LearnerServiceImpl::NoteActor(const std::string& actor_id) {
   absl::MutexLock lock(&actors_mu_);
   if (actor_last_ack_.size() >= kMaxTrackedActors && !actor_last_ack_.contains(actor_id)) {
     for (auto it = actor_last_ack_.begin(); it != actor_last_ack_.end();) {
-      if (now - it->second > absl::Minutes(10)) {
+      if (now - it->second > kActiveWindow) {
         actor_last_ack_.erase(it++);
       } else {
         ++it;

@@ -73,15 +73,16 @@ class LearnerServiceImpl final : public zerofleet::v1::LearnerService::Service {
   const LearnerServiceStats& stats() const { return stats_; }
   // Actors (by actor_id) whose games were acked within `window` before now. Actors open a
   // SubmitGames stream per batch of games, so open streams do not count them. Thread-safe.
-  int ActiveActors(absl::Duration window = absl::Minutes(1)) const;
+  int ActiveActors(absl::Duration window = kActiveWindow) const ABSL_LOCKS_EXCLUDED(actors_mu_);
 
   // Actor ids remembered at most (a hostile client could send endless new ones).
   static constexpr int kMaxTrackedActors = 4096;
+  static constexpr absl::Duration kActiveWindow = absl::Minutes(1);
 
  private:
   // One request's ack: stored (or error) for every game in it.
   zerofleet::v1::SubmitGamesAck Handle(const zerofleet::v1::SubmitGamesRequest& request);
-  void NoteActor(const std::string& actor_id);
+  void NoteActor(const std::string& actor_id) ABSL_LOCKS_EXCLUDED(actors_mu_);
 
   Learner* const learner_;
   const LearnerServiceOptions options_;

@@ -9,7 +9,8 @@ cannot be had here: it stays in the file, out of the test).
 2. `docker kill` the inference server and one actor, `docker start` them: the targets come
    back, games flow again through the new inference server, on the learner's version.
 3. Stop the actors (each says every game it finished was acked), then the learner: it stored
-   at least every game it received, and stored == counted. Start it again on its volume: it
+   at least every game acked to the actors over all their runs (the killed run's count read
+   from its last progress line) and every game it received, and stored == counted. Start it again on its volume: it
    resumes with those games and its model version; started again, the actors' games take it on
    to newer versions.
 `down -v` at the end, always. The stack runs small (7x7, 32 sims, 8 games per actor) so that

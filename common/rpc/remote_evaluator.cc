@@ -119,9 +119,12 @@ class RemoteEvaluator::Stream {
       status = rw_->Finish();
     }
     absl::Status final_status = FromGrpcStatus(status, absl::StrCat("inference server ", target_));
-    if (final_status.ok()) {
-      final_status = absl::UnavailableError(
-          absl::StrCat("inference server ", target_, ": stream closed by the server"));
+    if (final_status.ok() || final_status.code() == absl::StatusCode::kCancelled) {
+      // Closed, or cancelled by a server shutting down (whether the client sees that or a dead
+      // connection is a race): the server is unavailable either way.
+      final_status = absl::UnavailableError(absl::StrCat("inference server ", target_, ": stream ",
+                                                         final_status.ok() ? "closed" : "cancelled",
+                                                         " by the server"));
     }
     std::map<uint64_t, std::shared_ptr<Pending>> failed;
     {

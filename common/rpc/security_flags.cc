@@ -15,8 +15,12 @@ ABSL_FLAG(std::string, token_file, "",
 
 namespace zf {
 
-std::vector<std::string> SecurityFlagNames() {
-  return {"tls_cert", "tls_key", "tls_ca", "tls_server_name", "token_file"};
+std::vector<const absl::CommandLineFlag*> SecurityFlags() {
+  return {&absl::GetFlagReflectionHandle(FLAGS_tls_cert),
+          &absl::GetFlagReflectionHandle(FLAGS_tls_key),
+          &absl::GetFlagReflectionHandle(FLAGS_tls_ca),
+          &absl::GetFlagReflectionHandle(FLAGS_tls_server_name),
+          &absl::GetFlagReflectionHandle(FLAGS_token_file)};
 }
 
 absl::StatusOr<RpcSecurity> RpcSecurityFromFlags() {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "common/rpc/security.h"
@@ -19,8 +20,8 @@ ABSL_DECLARE_FLAG(std::string, token_file);
 
 namespace zf {
 
-// The flag names, for --help listings.
-std::vector<std::string> SecurityFlagNames();
+// The flags, for the commands that take them (their --help, their list of accepted flags).
+std::vector<const absl::CommandLineFlag*> SecurityFlags();
 
 // LoadRpcSecurity of the flags; errors name the flag.
 absl::StatusOr<RpcSecurity> RpcSecurityFromFlags();

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every flag the docs give a zerofleet command is one that command accepts.
 
-Reads each command's flags from its --help (dispatch.cc's table), then checks the code in
+Reads each command's flags from its --help (each command's declared flags), then checks the code in
 README.md and docs/*.md (fenced blocks and indented lines): `zerofleet CMD` and
 `zerofleet-BIN` command lines with their `\\` continuations. (deploy/: deploy_config_test.py.)
 Usage: documented_flags_test.py REPO_ROOT BIN_DIR

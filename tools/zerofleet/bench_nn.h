@@ -5,6 +5,7 @@
 #include "absl/status/statusor.h"
 #include "common/search/evaluator.h"
 #include "common/search/self_play.h"
+#include "tools/zerofleet/flag_spec.h"
 
 namespace zf::cli {
 
@@ -14,6 +15,8 @@ absl::StatusOr<double> MeasureEvalsPerSecond(Evaluator* evaluator, int batch, in
 // Self-play for `seconds`, then stopped; returns the seconds it actually ran.
 absl::StatusOr<double> RunSelfPlayFor(const SelfPlayOptions& options, Evaluator* evaluator,
                                       double seconds, SelfPlayStats* stats);
+// --nets, --batches, --precisions, --pad-batches, --recommend.
+FlagList BenchNnFlags();
 int BenchNn(double seconds, bool json);        // bench nn
 int BenchSelfPlay(double seconds, bool json);  // bench selfplay
 

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/rpc/security_flags.h"
 
 ABSL_FLAG(int, board_size, 15, "Board size n (n x n), 5..20; 3 only with --win-length 3");
 ABSL_FLAG(int, win_length, 5, "Stones in a row that win (k), 3..board size");
@@ -37,25 +38,41 @@ ABSL_FLAG(std::string, device, "auto",
 
 namespace zf::cli {
 
-std::vector<std::string> RuleFlags() { return {"board_size", "win_length", "rule"}; }
-
-std::vector<std::string> ResignFlags() {
-  return {"resign_threshold", "resign_consecutive", "no_resign_fraction"};
+FlagList RuleFlags() {
+  return {{FLAGS_board_size, FlagRange::Between(3, kMaxBoardSize)},
+          {FLAGS_win_length, FlagRange::Between(3, kMaxBoardSize)},
+          FLAGS_rule};
 }
 
-std::vector<std::string> SearchFlags() {
-  return {"sims",
-          "leaves_per_game",
-          "parallel_games",
-          "threads",
-          "c_puct",
-          "fpu_reduction",
-          "dirichlet_alpha",
-          "dirichlet_weight",
-          "temperature_moves",
-          "fast_move_fraction",
-          "forced_playouts",
-          "seed"};
+FlagList ResignFlags() {
+  return {{FLAGS_resign_threshold, FlagRange::Between(0, 1)},
+          {FLAGS_resign_consecutive, FlagRange::Between(1, 100)},
+          {FLAGS_no_resign_fraction, FlagRange::Between(0, 1)}};
+}
+
+FlagList MoveSearchFlags() {
+  return {{FLAGS_sims, FlagRange::Between(1, 1000000)},
+          {FLAGS_leaves_per_game, FlagRange::Between(1, 64)},
+          {FLAGS_c_puct, FlagRange::Positive(100)},
+          {FLAGS_fpu_reduction, FlagRange::Between(0, 2)}};
+}
+
+FlagList SearchFlags() {
+  return Concat({MoveSearchFlags(),
+                 {{FLAGS_parallel_games, FlagRange::Between(1, 65536)},
+                  {FLAGS_threads, FlagRange::Between(1, 256)},
+                  {FLAGS_dirichlet_alpha, FlagRange::Between(0, 100)},
+                  {FLAGS_dirichlet_weight, FlagRange::Between(0, 1)},
+                  {FLAGS_temperature_moves, FlagRange::AtLeast(-1)},
+                  {FLAGS_fast_move_fraction, FlagRange::BelowOne()},
+                  {FLAGS_forced_playouts, FlagRange::Between(0, 10)},
+                  FLAGS_seed}});
+}
+
+FlagList RpcSecurityFlags() {
+  FlagList flags;
+  for (const absl::CommandLineFlag* flag : SecurityFlags()) flags.emplace_back(*flag);
+  return flags;
 }
 
 absl::StatusOr<Rules> RulesFromFlags() {

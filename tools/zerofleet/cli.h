@@ -1,4 +1,4 @@
-// Shared pieces of the `zerofleet` command line: the subcommand table, flags used by several
+// Shared pieces of the `zerofleet` command line: what a subcommand is, flags used by several
 // subcommands, and error reporting. Implemented in cli.cc.
 //
 // Flag names are written with underscores in code and may be typed with dashes
@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/game/rules.h"
 #include "common/search/self_play.h"
+#include "tools/zerofleet/flag_spec.h"
 
 ABSL_DECLARE_FLAG(int, board_size);
 ABSL_DECLARE_FLAG(int, win_length);
@@ -35,24 +36,28 @@ ABSL_DECLARE_FLAG(std::string, device);
 
 namespace zf::cli {
 
-// One subcommand. `flags` lists the flags shown by `zerofleet <name> --help`.
+// One subcommand, declared in its own file (cmd_<name>.cc) as `Command <Name>Command()`.
 struct Command {
   std::string name;
   std::string summary;
   std::string usage;
-  std::vector<std::string> flags;
+  // Every flag it accepts, with ranges: --help lists them, any other flag is refused, and
+  // each range is checked before `run`.
+  FlagList flags;
   int (*run)(const std::vector<std::string>& args);  // args: positionals after the name
   // Optional: sets flag defaults from the raw arguments before parsing (presets).
   void (*before_parse)(const std::vector<std::string>& args) = nullptr;
 };
 
-// Every subcommand, in help order (defined in main.cc).
-const std::vector<Command>& Commands();
-
-// Flag groups for Command::flags.
-std::vector<std::string> RuleFlags();
-std::vector<std::string> SearchFlags();
-std::vector<std::string> ResignFlags();  // self-play resignation (train, learner)
+// Flag groups several commands take (defined in cli.cc beside the flags).
+FlagList RuleFlags();
+// The search of one move: sims, leaves_per_game, c_puct, fpu_reduction (play, evaluate).
+FlagList MoveSearchFlags();
+// Self-play: the move search, root noise, temperature, parallel games, threads, seed.
+FlagList SearchFlags();
+FlagList ResignFlags();  // self-play resignation (train, learner)
+// --tls-* and --token-file (common/rpc/security_flags.cc) for the gRPC commands.
+FlagList RpcSecurityFlags();
 
 // Reads and range-checks the shared flags.
 absl::StatusOr<Rules> RulesFromFlags();

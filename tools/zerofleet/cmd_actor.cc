@@ -76,7 +76,6 @@ void ApplyActorDefaults(const std::vector<std::string>&) {
 
 int RunActorCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
   if (!security.ok()) return Fail(security.status());
   ActorOptions options;
@@ -140,6 +139,24 @@ int RunActorCommand(const std::vector<std::string>& args) {
                             " games finished, ", s.games_acked, " acked by the learner"));
   if (!status.ok()) return Fail(status);
   return 0;
+}
+
+Command ActorCommand() {
+  return {"actor",
+          "play self-play games for a learner, evaluated by inference servers (= zerofleet-actor)",
+          "zerofleet-actor --learner HOST:PORT --inference HOST:PORT[,HOST:PORT...]",
+          Concat({{FLAGS_learner,
+                   FLAGS_inference,
+                   // 0: as many as the learner's run config plays.
+                   {FLAGS_parallel_games, FlagRange::Between(0, 65536)},
+                   {FLAGS_threads, FlagRange::Between(1, 256)},
+                   FLAGS_actor_id,
+                   {FLAGS_max_games, FlagRange::AtLeast(-1)},
+                   FLAGS_seed},
+                  MetricsFlags(),
+                  RpcSecurityFlags()}),
+          RunActorCommand,
+          ApplyActorDefaults};
 }
 
 }  // namespace zf::cli

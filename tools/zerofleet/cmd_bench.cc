@@ -128,10 +128,7 @@ int BenchRules(double seconds, bool json) {
 int BenchTransport(double seconds, bool json);  // cmd_bench_transport.cc
 
 int RunBenchCommand(const std::vector<std::string>& args) {
-  const double seconds = absl::GetFlag(FLAGS_seconds);
-  if (!(seconds > 0 && seconds <= 3600)) {
-    return Fail(absl::StrCat("--seconds = ", seconds, " out of range: (0, 3600]"));
-  }
+  const double seconds = absl::GetFlag(FLAGS_seconds);  // (0, 3600]: BenchCommand()
   const bool json = absl::GetFlag(FLAGS_json);
   if (args.size() != 1) return Fail("bench needs one of: search, rules, nn, selfplay, transport");
   if (args[0] == "search") return BenchSearch(seconds, json);
@@ -141,6 +138,18 @@ int RunBenchCommand(const std::vector<std::string>& args) {
   if (args[0] == "selfplay") return BenchSelfPlay(seconds, json);
   return Fail(
       absl::StrCat("unknown benchmark '", args[0], "' (search, rules, nn, selfplay, transport)"));
+}
+
+Command BenchCommand() {
+  return {"bench",
+          "measure this machine: search (tree alone), rules, nn (network alone), selfplay (with "
+          "the network, vs its ceiling), transport (gRPC inference server)",
+          "zerofleet bench search|rules|nn|selfplay|transport [--json] [--seconds S]",
+          Concat({{FLAGS_json, {FLAGS_seconds, FlagRange::Positive(3600)}, FLAGS_device},
+                  BenchNnFlags(),
+                  RuleFlags(),
+                  SearchFlags()}),
+          RunBenchCommand};
 }
 
 }  // namespace zf::cli

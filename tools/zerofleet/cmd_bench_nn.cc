@@ -341,4 +341,8 @@ int BenchSelfPlay(double seconds, bool json) {
   return 0;
 }
 
+FlagList BenchNnFlags() {
+  return {FLAGS_nets, FLAGS_batches, FLAGS_precisions, FLAGS_pad_batches, FLAGS_recommend};
+}
+
 }  // namespace zf::cli

@@ -154,11 +154,8 @@ absl::StatusOr<std::unique_ptr<Players>> PlayersFromFlags(const SearchOptions& s
     if (!p2.ok()) return p2.status();
     players->p2 = *std::move(p2);
   } else {
-    const int turn_ms = absl::GetFlag(FLAGS_opponent_turn_ms);
+    const int turn_ms = absl::GetFlag(FLAGS_opponent_turn_ms);  // ranges: EvaluateCommand()
     const int grace_ms = absl::GetFlag(FLAGS_opponent_grace_ms);
-    if (turn_ms < 0 || grace_ms < 0) {
-      return absl::InvalidArgumentError("--opponent-turn-ms and --opponent-grace-ms must be >= 0");
-    }
     players->p2.kind = play::PlayerKind::kEngine;
     players->p2.name = EngineName(opponent_cmd);
     players->p2.engine.command = opponent_cmd;
@@ -326,6 +323,34 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   PrintResult(text, **players, *result, *sprt, sprt_status, sprt_games, seconds);
   if (absl::Status s = SaveGames(text, *result, **players, rules->size); !s.ok()) return Fail(s);
   return 0;
+}
+
+Command EvaluateCommand() {
+  return {"evaluate", "rate two players: W/D/L, Elo with 95% interval, optional SPRT",
+          "zerofleet evaluate --model1 A --model2 B|random|uniform [--games N] "
+          "[--sims S] [--opponent-cmd ENGINE]",
+          Concat({RuleFlags(),
+                  MoveSearchFlags(),
+                  {FLAGS_model1,
+                   FLAGS_model2,
+                   {FLAGS_games, FlagRange::AtLeast(1)},
+                   FLAGS_openings,
+                   {FLAGS_sample_moves, FlagRange::AtLeast(0)},
+                   FLAGS_sprt_elo0,
+                   FLAGS_sprt_elo1,
+                   {FLAGS_sprt_alpha, FlagRange{0, 0.5, true, true}},
+                   {FLAGS_sprt_beta, FlagRange{0, 0.5, true, true}},
+                   FLAGS_opponent_cmd,
+                   {FLAGS_opponent_turn_ms, FlagRange::AtLeast(0)},
+                   {FLAGS_opponent_grace_ms, FlagRange::AtLeast(0)},
+                   {FLAGS_opponent_parallel, FlagRange::Between(1, 4096)},
+                   {FLAGS_parallel_games, FlagRange::Between(1, 4096)},
+                   FLAGS_device,
+                   FLAGS_save,
+                   FLAGS_psq_dir,
+                   FLAGS_seed,
+                   FLAGS_json}}),
+          RunEvaluateCommand};
 }
 
 }  // namespace zf::cli

@@ -50,19 +50,12 @@ namespace {
 // The model, the batcher and the service from the flags (checked).
 absl::StatusOr<InferenceServerOptions> ServerOptionsFromFlags(const RpcSecurity& security) {
   const int board_size = absl::GetFlag(FLAGS_board_size);
-  if (board_size != 0 && (board_size < 3 || board_size > kMaxBoardSize)) {
+  if (board_size != 0 && board_size < 3) {  // its range: InferenceServerCommand()
     return absl::InvalidArgumentError(
         absl::StrCat("--board-size ", board_size, " out of range: 0 or 3..", kMaxBoardSize));
   }
   const int delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
-  if (delay_us < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--max-queue-delay-us ", delay_us, " is negative"));
-  }
   const int port = absl::GetFlag(FLAGS_port);
-  if (port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--port ", port, " out of range"));
-  }
   InferenceServerOptions options;
   options.address = absl::GetFlag(FLAGS_address);
   options.port = port;
@@ -145,7 +138,6 @@ void ApplyInferenceServerDefaults(const std::vector<std::string>&) {
 
 int RunInferenceServerCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
   if (!security.ok()) return Fail(security.status());
   if (!absl::GetFlag(FLAGS_learner).empty() && absl::GetFlag(FLAGS_null_model)) {
@@ -188,6 +180,33 @@ int RunInferenceServerCommand(const std::vector<std::string>& args) {
                static_cast<long long>(stats.positions), static_cast<long long>(stats.batches),
                stats.mean_batch());
   return 0;
+}
+
+Command InferenceServerCommand() {
+  return {"inference-server",
+          "evaluate leaf batches for actors over gRPC (= zerofleet-inference-server)",
+          "zerofleet-inference-server [--port P] [--learner HOST:PORT] [--model FILE | "
+          "--net tiny|small|base | --null-model] [--max-batch N] [--metrics-port M]",
+          Concat({{FLAGS_address,
+                   {FLAGS_port, FlagRange::Between(0, 65535)},
+                   FLAGS_model,
+                   FLAGS_net,
+                   FLAGS_seed,
+                   FLAGS_device,
+                   // 0: any size (the learner's or the model's decides).
+                   {FLAGS_board_size, FlagRange::Between(0, kMaxBoardSize)},
+                   FLAGS_null_model,
+                   FLAGS_learner,
+                   {FLAGS_max_batch, FlagRange::Between(1, 4096)},
+                   {FLAGS_max_queue_delay_us, FlagRange::Between(0, 10000000)},
+                   {FLAGS_batch_workers, FlagRange::Between(1, 16)},
+                   {FLAGS_max_in_flight_per_stream, FlagRange::AtLeast(1)},
+                   {FLAGS_max_queued_positions, FlagRange::AtLeast(1)},
+                   FLAGS_reflection},
+                  MetricsFlags(),
+                  RpcSecurityFlags()}),
+          RunInferenceServerCommand,
+          ApplyInferenceServerDefaults};
 }
 
 }  // namespace zf::cli

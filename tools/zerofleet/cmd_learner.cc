@@ -95,10 +95,7 @@ absl::StatusOr<LearnerServerOptions> ServerOptionsFromFlags(const TrainRunOption
                                                             const RpcSecurity& security) {
   LearnerServerOptions options;
   options.address = absl::GetFlag(FLAGS_address);
-  options.port = absl::GetFlag(FLAGS_port);
-  if (options.port < 0 || options.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--port ", options.port, " out of range"));
-  }
+  options.port = absl::GetFlag(FLAGS_port);  // ranges: LearnerCommand()
   options.service.selfplay = train.selfplay;
   absl::StatusOr<std::string> run_id = LoadOrCreateRunId(train.learner.run_dir);
   if (!run_id.ok()) return run_id.status();
@@ -106,10 +103,6 @@ absl::StatusOr<LearnerServerOptions> ServerOptionsFromFlags(const TrainRunOption
   options.service.security = security;
   options.service.max_submit_streams = absl::GetFlag(FLAGS_max_submit_streams);
   options.service.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
-  if (options.service.max_submit_streams < 1 || options.service.max_watch_streams < 1) {
-    return absl::InvalidArgumentError(
-        "--max-submit-streams and --max-watch-streams must be at least 1");
-  }
   absl::StatusOr<bool> reflection =
       ReflectionWanted(absl::GetFlag(FLAGS_reflection), security.has_token());
   if (!reflection.ok()) return reflection.status();
@@ -182,7 +175,6 @@ absl::Status ShutDown(Learner& learner, LearnerServer& server, Progress& progres
 
 int RunLearnerCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<TrainRunOptions> train = TrainRunOptionsFromFlags();
   if (!train.ok()) return Fail(train.status());
   absl::StatusOr<RpcSecurity> security = RpcSecurityFromFlags();
@@ -249,6 +241,22 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   if (!trained.ok()) return Fail(trained);
   if (!saved.ok()) return Fail(saved);
   return 0;
+}
+
+Command LearnerCommand() {
+  return {"learner",
+          "serve a training run to actors and inference servers over gRPC (= zerofleet-learner)",
+          "zerofleet-learner [--run-dir DIR] [--port 50051] [--preset auto|cpu|gpu] "
+          "[run flags as for train]",
+          Concat({{FLAGS_address,
+                   {FLAGS_port, FlagRange::Between(0, 65535)},
+                   FLAGS_reflection,
+                   {FLAGS_max_submit_streams, FlagRange::AtLeast(1)},
+                   {FLAGS_max_watch_streams, FlagRange::AtLeast(1)}},
+                  TrainRunFlags(),
+                  RpcSecurityFlags()}),
+          RunLearnerCommand,
+          ApplyTrainDefaults};
 }
 
 }  // namespace zf::cli

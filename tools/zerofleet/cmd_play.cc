@@ -37,11 +37,7 @@ int RunPlayCommand(const std::vector<std::string>& args) {
   options.search.leaves_per_round = search->leaves_per_game;
   options.search.seed = absl::GetFlag(FLAGS_seed);
   options.playouts = search->simulations;
-  const double move_time = absl::GetFlag(FLAGS_move_time);
-  if (!(move_time >= 0 && move_time <= 3600)) {
-    return Fail(absl::StrCat("--move-time = ", move_time, " out of range: 0..3600 seconds"));
-  }
-  options.move_time = absl::Seconds(move_time);
+  options.move_time = absl::Seconds(absl::GetFlag(FLAGS_move_time));  // 0..3600: PlayCommand()
   const std::string color = absl::AsciiStrToLower(absl::GetFlag(FLAGS_color));
   if (color == "black" || color == "x" || color == "b") {
     options.human = Player::kBlack;
@@ -63,6 +59,20 @@ int RunPlayCommand(const std::vector<std::string>& args) {
   play::PlaySession session(options, evaluator->get(), std::cin, std::cout);
   if (absl::Status s = session.Run(); !s.ok()) return Fail(s);
   return 0;
+}
+
+Command PlayCommand() {
+  return {"play", "play against a model in the terminal",
+          "zerofleet play [--model FILE|uniform|random] [--color white] "
+          "[--sims S | --move-time SECONDS]",
+          Concat({RuleFlags(),
+                  MoveSearchFlags(),
+                  {FLAGS_model,
+                   FLAGS_device,
+                   FLAGS_color,
+                   {FLAGS_move_time, FlagRange::Between(0, 3600)},
+                   FLAGS_seed}}),
+          RunPlayCommand};
 }
 
 }  // namespace zf::cli

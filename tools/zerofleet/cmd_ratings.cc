@@ -84,4 +84,13 @@ int RunRatingsCommand(const std::vector<std::string>& args) {
   return 0;
 }
 
+Command RatingsCommand() {
+  return {"ratings",
+          "a run's strength: every rated version's Elo with 95% interval (refit from all rating "
+          "games), anchors, history",
+          "zerofleet ratings RUN_DIR [--json]",
+          {FLAGS_json},
+          RunRatingsCommand};
+}
+
 }  // namespace zf::cli

@@ -62,8 +62,7 @@ int RunSelfPlayCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
   absl::StatusOr<SelfPlayOptions> options = SelfPlayOptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
-  const int games = absl::GetFlag(FLAGS_games);
-  if (games < 1) return Fail(absl::StrCat("--games = ", games, " must be at least 1"));
+  const int games = absl::GetFlag(FLAGS_games);  // >= 1: SelfPlayCommand()
   options->max_games = games;
   options->parallel_games = std::min(options->parallel_games, games);
 
@@ -112,6 +111,15 @@ int RunSelfPlayCommand(const std::vector<std::string>& args) {
     std::printf("wrote %zu records to %s\n", records.size(), out.c_str());
   }
   return 0;
+}
+
+Command SelfPlayCommand() {
+  return {"selfplay", "play self-play games and print one (a demo of the search)",
+          "zerofleet selfplay [--games N] [--sims S] [--out games.zfgr]",
+          Concat({RuleFlags(),
+                  SearchFlags(),
+                  {{FLAGS_games, FlagRange::AtLeast(1)}, FLAGS_evaluator, FLAGS_out, FLAGS_show}}),
+          RunSelfPlayCommand};
 }
 
 }  // namespace zf::cli

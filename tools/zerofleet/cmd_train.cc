@@ -49,9 +49,6 @@ ABSL_FLAG(int64_t, replay_window, 25000,
 ABSL_FLAG(int, publish_every, 20, "Training steps between new weights for self-play");
 ABSL_FLAG(int, checkpoint_every, 500, "Training steps between checkpoints");
 ABSL_FLAG(std::string, precision, "auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16");
-ABSL_FLAG(int, metrics_port, 0, "Serve Prometheus metrics on this port at /metrics; 0 = off");
-ABSL_FLAG(std::string, metrics_address, "127.0.0.1",
-          "Address for --metrics-port (0.0.0.0 to be scraped from other hosts)");
 
 namespace zf::cli {
 namespace {
@@ -189,7 +186,6 @@ void ApplyTrainDefaults(const std::vector<std::string>& args) {
 
 int RunTrainCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
-  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return Fail(s);
   absl::StatusOr<TrainRunOptions> options = TrainRunOptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
   options->learner.export_models = RatingEnabled();  // the rater reads the published models
@@ -251,6 +247,41 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   progress.Finish();
   if (!status.ok()) return Fail(status);
   return 0;
+}
+
+FlagList TrainRunFlags() {
+  return Concat({{FLAGS_run_dir,
+                  FLAGS_preset,
+                  FLAGS_net,
+                  FLAGS_device,
+                  {FLAGS_batch_size, FlagRange::Between(1, 1 << 20)},
+                  {FLAGS_games_per_iter, FlagRange::AtLeast(1)},
+                  FLAGS_optimizer,
+                  {FLAGS_lr, FlagRange::Positive(100)},
+                  {FLAGS_weight_decay, FlagRange::BelowOne()},
+                  {FLAGS_ema_decay, FlagRange::BelowOne()},
+                  {FLAGS_warmup_steps, FlagRange::AtLeast(0)},
+                  {FLAGS_replay_ratio, FlagRange::Positive(1e6)},
+                  {FLAGS_min_positions, FlagRange::AtLeast(0)},
+                  {FLAGS_buffer_size, FlagRange::Between(1, 1LL << 34)},
+                  {FLAGS_replay_window, FlagRange::AtLeast(0)},
+                  {FLAGS_publish_every, FlagRange::AtLeast(1)},
+                  {FLAGS_checkpoint_every, FlagRange::AtLeast(1)},
+                  FLAGS_precision},
+                 MetricsFlags(),
+                 RuleFlags(),
+                 SearchFlags(),
+                 ResignFlags(),
+                 RatingFlags()});
+}
+
+Command TrainCommand() {
+  return {"train",
+          "train a model: self-play and learning in one process (resumable)",
+          "zerofleet train [--run-dir runs/gomoku] [--preset auto|cpu|gpu] [flags]",
+          Concat({TrainRunFlags(), {{FLAGS_num_iterations, FlagRange::AtLeast(1)}}}),
+          RunTrainCommand,
+          ApplyTrainDefaults};
 }
 
 }  // namespace zf::cli

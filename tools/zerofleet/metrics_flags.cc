@@ -2,29 +2,23 @@
 
 #include <string>
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 
-ABSL_DECLARE_FLAG(int, metrics_port);
-ABSL_DECLARE_FLAG(std::string, metrics_address);
+ABSL_FLAG(int, metrics_port, 0, "Serve Prometheus metrics on this port at /metrics; 0 = off");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1",
+          "Address for --metrics-port (0.0.0.0 to be scraped from other hosts)");
 
 namespace zf::cli {
 
-absl::Status CheckMetricsFlags() {
-  const int port = absl::GetFlag(FLAGS_metrics_port);
-  if (port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics-port: ", port, " out of range: 0 (off) or 1..65535"));
-  }
-  return absl::OkStatus();
+FlagList MetricsFlags() {
+  return {{FLAGS_metrics_port, FlagRange::Between(0, 65535)}, FLAGS_metrics_address};
 }
 
 bool MetricsWanted() { return absl::GetFlag(FLAGS_metrics_port) != 0; }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetricsServer(
     std::shared_ptr<prometheus::Registry> registry) {
-  if (absl::Status s = CheckMetricsFlags(); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
       MetricsServerOptions{absl::GetFlag(FLAGS_metrics_address), absl::GetFlag(FLAGS_metrics_port)},
       std::move(registry));

@@ -1,6 +1,6 @@
 // --metrics-port / --metrics-address for the long-running commands (train, learner, actor,
-// inference-server): one range check and one way to start the /metrics server. Implemented in
-// metrics_flags.cc (the flags are defined in cmd_train.cc).
+// inference-server): defined once in metrics_flags.cc, with one way to start the /metrics
+// server.
 #ifndef ZEROFLEET_TOOLS_ZEROFLEET_METRICS_FLAGS_H_
 #define ZEROFLEET_TOOLS_ZEROFLEET_METRICS_FLAGS_H_
 
@@ -9,11 +9,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/metrics/metrics_server.h"
+#include "tools/zerofleet/flag_spec.h"
 
 namespace zf::cli {
 
-// Checks --metrics-port (0 = off, else 1..65535); run it before starting any work.
-absl::Status CheckMetricsFlags();
+// The two flags, for the commands that serve metrics (the port's range is checked before the
+// command runs).
+FlagList MetricsFlags();
 // Whether --metrics-port asks for a server.
 bool MetricsWanted();
 // Serves `registry` at --metrics-address:--metrics-port; the error names the flag.

@@ -19,8 +19,11 @@ ABSL_FLAG(std::string, rating_anchors, "",
 
 namespace zf::cli {
 
-std::vector<std::string> RatingFlags() {
-  return {"rating_budget", "rating_playouts", "rating_games", "rating_anchors"};
+FlagList RatingFlags() {
+  return {{FLAGS_rating_budget, FlagRange::Between(0, 1)},
+          {FLAGS_rating_playouts, FlagRange::Between(1, 100000)},
+          {FLAGS_rating_games, FlagRange::Between(2, 1000)},
+          FLAGS_rating_anchors};
 }
 
 bool RatingEnabled() { return absl::GetFlag(FLAGS_rating_budget) != 0; }

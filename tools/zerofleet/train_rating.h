@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "learner/learner.h"
 #include "tools/play/rater.h"
+#include "tools/zerofleet/flag_spec.h"
 
 namespace prometheus {
 class Registry;
@@ -21,7 +22,7 @@ class Registry;
 namespace zf::cli {
 
 // The rating flags train and learner own.
-std::vector<std::string> RatingFlags();
+FlagList RatingFlags();
 // True unless --rating-budget is 0.
 bool RatingEnabled();
 

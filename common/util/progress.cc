@@ -37,6 +37,13 @@ void Progress::Log(const std::string& line) {
   std::fflush(options_.out);
 }
 
+void Progress::Clear() {
+  absl::MutexLock lock(&mu_);
+  if (tty_ && line_open_) absl::FPrintF(options_.out, "\r\033[K");
+  line_open_ = false;
+  std::fflush(options_.out);
+}
+
 void Progress::Finish() {
   absl::MutexLock lock(&mu_);
   if (tty_ && line_open_) absl::FPrintF(options_.out, "\n");

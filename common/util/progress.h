@@ -32,6 +32,8 @@ class Progress {
   void Log(const std::string& line);
   // Ends the status line so later output starts on a fresh line.
   void Finish();
+  // Erases the status line instead (a terminal), for a transient "measuring ..." display.
+  void Clear();
 
   bool is_tty() const { return tty_; }
 

@@ -3,8 +3,6 @@
 #ifndef ZEROFLEET_TOOLS_ZEROFLEET_BENCH_JSON_H_
 #define ZEROFLEET_TOOLS_ZEROFLEET_BENCH_JSON_H_
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -28,11 +26,6 @@ inline double Rounded(double v, int digits) {
 // Invalid UTF-8 (a library path in BlasInfo) is replaced, not thrown.
 inline void PrintJson(const BenchJson& j) {
   std::printf("%s\n", j.dump(-1, ' ', false, BenchJson::error_handler_t::replace).c_str());
-}
-
-// `what` ("measuring ...") on one rewritten stderr line, only on a terminal; "" clears it.
-inline void ShowMeasuring(const std::string& what) {
-  if (isatty(fileno(stderr))) std::fprintf(stderr, "\r\033[K%s", what.c_str());
 }
 
 }  // namespace zf::cli

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/game/game_state.h"
+#include "common/util/progress.h"
 #include "tools/zerofleet/bench_json.h"
 #include "tools/zerofleet/bench_nn.h"
 #include "tools/zerofleet/cli.h"
@@ -53,16 +54,17 @@ SearchFigure MeasureSearch(int parallel_games, int leaves, double seconds) {
 
 int BenchSearch(double seconds, bool json) {
   std::vector<SearchFigure> figures;
+  Progress progress;
   for (int games : {1, 64, 256}) {
     for (int leaves : {1, 4}) {
       if (!json) {
-        ShowMeasuring(
+        progress.Update(
             absl::StrFormat("measuring parallel_games=%d leaves_per_game=%d...", games, leaves));
       }
       figures.push_back(MeasureSearch(games, leaves, seconds));
     }
   }
-  if (!json) ShowMeasuring("");
+  progress.Clear();
   if (json) {
     BenchJson j = {{"bench", "search"},
                    {"board", 15},

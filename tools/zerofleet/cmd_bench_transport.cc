@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "common/game/game_state.h"
 #include "common/rpc/remote_evaluator.h"
+#include "common/util/progress.h"
 #include "inference_server/inference_server.h"
 #include "tools/zerofleet/bench_json.h"
 #include "tools/zerofleet/cli.h"
@@ -139,16 +140,18 @@ TransportFigure MeasureTransport(int streams, int in_flight, int leaves, double 
 
 int BenchTransport(double seconds, bool json) {
   std::vector<TransportFigure> figures;
+  Progress progress;
   for (const auto& [streams, in_flight] :
        std::vector<std::pair<int, int>>{{1, 2}, {2, 2}, {4, 2}}) {
-    if (!json)
-      ShowMeasuring(absl::StrFormat("measuring streams=%d in_flight=%d...", streams, in_flight));
+    if (!json) {
+      progress.Update(absl::StrFormat("measuring streams=%d in_flight=%d...", streams, in_flight));
+    }
     figures.push_back(MeasureTransport(streams, in_flight, 256, seconds));
     if (!figures.back().error.empty()) {
       return Fail(absl::StrCat("bench transport: ", figures.back().error));
     }
   }
-  if (!json) ShowMeasuring("");
+  progress.Clear();
   if (json) {
     BenchJson j = {{"bench", "transport"},
                    {"board", 15},

@@ -73,5 +73,18 @@ TEST(ProgressTest, TerminalModeRedrawsOneLine) {
   EXPECT_EQ(capture.text(), "\r\033[Kstatus 1\r\033[Klog\n\r\033[Kstatus 2\n");
 }
 
+TEST(ProgressTest, ClearErasesTheStatusLineWithoutANewLine) {
+  Capture capture;
+  ProgressOptions options;
+  options.out = capture.file();
+  options.force_tty = 1;
+  {
+    Progress progress(options);
+    progress.Update("measuring", /*force=*/true);
+    progress.Clear();
+  }  // nothing left open for the destructor to end
+  EXPECT_EQ(capture.text(), "\r\033[Kmeasuring\r\033[K");
+}
+
 }  // namespace
 }  // namespace zf

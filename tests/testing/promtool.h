@@ -1,7 +1,7 @@
 // Runs Prometheus' `promtool check metrics` (Debian package `prometheus`) on exposition text.
 // Implemented in promtool.cc.
-#ifndef ZEROFLEET_TESTS_METRICS_PROMTOOL_H_
-#define ZEROFLEET_TESTS_METRICS_PROMTOOL_H_
+#ifndef ZEROFLEET_TESTS_TESTING_PROMTOOL_H_
+#define ZEROFLEET_TESTS_TESTING_PROMTOOL_H_
 
 #include <string>
 
@@ -20,4 +20,4 @@ PromtoolResult CheckMetrics(const std::string& text, const std::string& dir);
 
 }  // namespace zf::testing
 
-#endif  // ZEROFLEET_TESTS_METRICS_PROMTOOL_H_
+#endif  // ZEROFLEET_TESTS_TESTING_PROMTOOL_H_

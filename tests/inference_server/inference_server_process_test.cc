@@ -52,9 +52,9 @@ TEST(InferenceServerProcessTest, PythonClientFromTheProtoFilesAlone) {
   const int port = ReadListeningPort(*server, absl::Seconds(60));
   ASSERT_GT(port, 0) << server->Log();
   const std::string source = EnvOr("ZF_SOURCE_DIR", ".");
-  const std::string cmd =
-      absl::StrCat("timeout -k 5 60 /usr/bin/python3 ", source, "/tests/rpc/python_client.py ",
-                   ZF_PROTOC, " ", source, "/proto ", port, " 2>&1");
+  const std::string cmd = absl::StrCat("timeout -k 5 60 /usr/bin/python3 ", source,
+                                       "/tests/inference_server/python_client.py ", ZF_PROTOC, " ",
+                                       source, "/proto ", port, " 2>&1");
   FILE* pipe = popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;

@@ -166,7 +166,7 @@ class SecurityTest : public ::testing::Test {
     // ctest sets ZF_SOURCE_DIR; run by hand, the script sits next to this file.
     const char* source = std::getenv("ZF_SOURCE_DIR");
     std::string script =
-        absl::StrCat(source != nullptr ? source : "", "/tests/rpc/make_test_certs.sh");
+        absl::StrCat(source != nullptr ? source : "", "/tests/common/rpc/make_test_certs.sh");
     if (source == nullptr) {
       script = std::string(__FILE__);
       script = script.substr(0, script.rfind('/') + 1) + "make_test_certs.sh";

@@ -1,5 +1,5 @@
 // The zerofleet-learner binary as a real process on a port it picks, called by a Python client
-// built from the .proto files alone (tests/rpc/python_learner_client.py): every LearnerService
+// built from the .proto files alone (tests/learner/python_learner_client.py): every LearnerService
 // RPC, bad requests on a stream that stays usable, the health check, then a clean SIGTERM.
 // Every wait is bounded and the process is killed if a check fails.
 #include <sys/wait.h>
@@ -65,7 +65,7 @@ TEST(LearnerProcessTest, PythonClientCallsEveryRpcFromTheProtoFilesAlone) {
   int exit_code = -1;
   const std::string output =
       RunShell(absl::StrCat("timeout -k 5 60 /usr/bin/python3 ", source,
-                            "/tests/rpc/python_learner_client.py ", ZF_PROTOC, " ", source,
+                            "/tests/learner/python_learner_client.py ", ZF_PROTOC, " ", source,
                             "/proto ", port, " ", games),
                &exit_code);
   EXPECT_EQ(exit_code, 0) << output << "\nlearner:\n" << learner->Log();

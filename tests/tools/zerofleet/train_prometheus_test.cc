@@ -27,8 +27,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "tests/metrics/promtool.h"
 #include "tests/testing/process.h"
+#include "tests/testing/promtool.h"
 #include "tests/testing/temp_dir.h"
 
 namespace zf::testing {

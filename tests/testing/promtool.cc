@@ -1,4 +1,4 @@
-#include "tests/metrics/promtool.h"
+#include "tests/testing/promtool.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
-#include "tests/metrics/promtool.h"
+#include "tests/testing/promtool.h"
 #include "tests/testing/temp_dir.h"
 
 namespace zf {

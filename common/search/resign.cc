@@ -9,7 +9,7 @@ namespace zf {
 absl::Status ValidateResignOptions(const ResignOptions& o) {
   if (!(o.threshold >= 0 && o.threshold < 1)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("resign_threshold = ", o.threshold, " out of range: 0 (off) or 0..1"));
+        absl::StrCat("resign_threshold = ", o.threshold, " out of range: [0, 1) (0 = off)"));
   }
   if (o.consecutive < 1 || o.consecutive > 100) {
     return absl::InvalidArgumentError(

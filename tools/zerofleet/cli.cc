@@ -45,7 +45,7 @@ FlagList RuleFlags() {
 }
 
 FlagList ResignFlags() {
-  return {{FLAGS_resign_threshold, FlagRange::Between(0, 1)},
+  return {{FLAGS_resign_threshold, FlagRange::BelowOne()},
           {FLAGS_resign_consecutive, FlagRange::Between(1, 100)},
           {FLAGS_no_resign_fraction, FlagRange::Between(0, 1)}};
 }

@@ -149,7 +149,7 @@ Command ActorCommand() {
                    FLAGS_inference,
                    // 0: as many as the learner's run config plays.
                    {FLAGS_parallel_games, FlagRange::Between(0, 65536)},
-                   {FLAGS_threads, FlagRange::Between(1, 256)},
+                   {FLAGS_threads, FlagRange::Between(1, 64)},
                    FLAGS_actor_id,
                    {FLAGS_max_games, FlagRange::AtLeast(-1)},
                    FLAGS_seed},

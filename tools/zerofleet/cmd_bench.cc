@@ -57,9 +57,10 @@ int BenchSearch(double seconds, bool json) {
   Progress progress;
   for (int games : {1, 64, 256}) {
     for (int leaves : {1, 4}) {
-      if (!json) {
+      if (!json && progress.is_tty()) {  // a transient line; logs get only the table
         progress.Update(
-            absl::StrFormat("measuring parallel_games=%d leaves_per_game=%d...", games, leaves));
+            absl::StrFormat("measuring parallel_games=%d leaves_per_game=%d...", games, leaves),
+            /*force=*/true);
       }
       figures.push_back(MeasureSearch(games, leaves, seconds));
     }

@@ -143,11 +143,13 @@ int BenchTransport(double seconds, bool json) {
   Progress progress;
   for (const auto& [streams, in_flight] :
        std::vector<std::pair<int, int>>{{1, 2}, {2, 2}, {4, 2}}) {
-    if (!json) {
-      progress.Update(absl::StrFormat("measuring streams=%d in_flight=%d...", streams, in_flight));
+    if (!json && progress.is_tty()) {  // a transient line; logs get only the table
+      progress.Update(absl::StrFormat("measuring streams=%d in_flight=%d...", streams, in_flight),
+                      /*force=*/true);
     }
     figures.push_back(MeasureTransport(streams, in_flight, 256, seconds));
     if (!figures.back().error.empty()) {
+      progress.Clear();
       return Fail(absl::StrCat("bench transport: ", figures.back().error));
     }
   }

@@ -1,5 +1,6 @@
-// A command's flags, declared once. Each command's file lists the flags it owns right under
-// their ABSL_FLAG definitions (which hold the name, help and default); a FlagSpec adds the
+// A command's flags, declared once. Each command's file (cmd_<name>.cc) lists the flags it owns
+// in its Command, shared groups sit in the file that defines their flags (cli.cc: rules and
+// search); the ABSL_FLAG definitions hold the name, help and default, and a FlagSpec adds the
 // accepted range of a number. The dispatcher reads that one list to print --help, to refuse a
 // flag the command does not own, and to check every range before the command runs.
 //
@@ -12,6 +13,7 @@
 #ifndef ZEROFLEET_TOOLS_ZEROFLEET_FLAG_SPEC_H_
 #define ZEROFLEET_TOOLS_ZEROFLEET_FLAG_SPEC_H_
 
+#include <cmath>
 #include <initializer_list>
 #include <limits>
 #include <optional>
@@ -41,8 +43,8 @@ struct FlagRange {
   // [0, 1): a fraction that must stay below one (a decay, a share of moves).
   static FlagRange BelowOne() { return {0, 1, false, true}; }
 
-  bool Contains(double v) const {
-    return (min_open ? v > min : v >= min) && (max_open ? v < max : v <= max);
+  bool Contains(double v) const {  // false for NaN and infinities
+    return std::isfinite(v) && (min_open ? v > min : v >= min) && (max_open ? v < max : v <= max);
   }
   // "1..65535", ">= 1", "> 0", "(0, 3600]", "[0, 1)".
   std::string ToString() const;

@@ -1,6 +1,7 @@
 // The command table as declared (tools/zerofleet/cmd_*.cc): every command owns each flag once,
 // every default lies in its declared range, and ranges are written and checked as documented.
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -30,10 +31,13 @@ TEST(CommandTable, EachCommandOwnsEachFlagOnce) {
 // A default outside its own range would make the command refuse to start without flags.
 TEST(CommandTable, EveryDefaultIsInItsRange) {
   for (const Command& c : Commands()) {
-    absl::FlagSaver restore;  // presets change defaults
-    if (c.before_parse != nullptr) c.before_parse({"zerofleet"});
-    for (const FlagSpec& f : c.flags) {
-      EXPECT_TRUE(f.CheckRange().ok()) << c.name << ": " << f.CheckRange().message();
+    for (const char* preset : {"--preset=auto", "--preset=cpu", "--preset=gpu"}) {
+      absl::FlagSaver restore;  // presets change defaults
+      if (c.before_parse != nullptr) c.before_parse({"zerofleet", preset});
+      for (const FlagSpec& f : c.flags) {
+        EXPECT_TRUE(f.CheckRange().ok())
+            << c.name << " " << preset << ": " << f.CheckRange().message();
+      }
     }
   }
 }
@@ -41,8 +45,9 @@ TEST(CommandTable, EveryDefaultIsInItsRange) {
 TEST(CommandTable, SharedFlagsKeepOneRangeAcrossCommands) {
   // The same flag may take another range only where a command reads it differently (the
   // actor's --parallel-games 0 = the learner's choice; the inference server's --board-size 0 =
-  // any size; the arena caps parallel games lower). Everything else agrees.
-  const std::set<std::string> differ = {"parallel_games", "board_size"};
+  // any size; the arena caps parallel games lower; an actor runs at most 64 threads). Everything
+  // else agrees.
+  const std::set<std::string> differ = {"parallel_games", "board_size", "threads"};
   std::map<std::string, std::string> range_of;
   for (const Command& c : Commands()) {
     for (const FlagSpec& f : c.flags) {
@@ -69,6 +74,7 @@ TEST(FlagRange, ExcludesOpenEndsAndNaN) {
   EXPECT_FALSE(FlagRange::Positive(3600).Contains(0));
   EXPECT_TRUE(FlagRange::Positive(3600).Contains(3600));
   EXPECT_FALSE(FlagRange::Between(0, 1).Contains(std::nan("")));
+  EXPECT_FALSE(FlagRange::AtLeast(0).Contains(std::numeric_limits<double>::infinity()));
 }
 
 TEST(FlagSpec, ChecksTheCurrentValueAndNamesTheFlagAsTyped) {

@@ -67,8 +67,6 @@ void ReportActor(const ActorSnapshot& s, SelfPlayMetricSet* selfplay, ActorMetri
   }
 }
 
-}  // namespace
-
 void ApplyActorDefaults(const std::vector<std::string>&) {
   absl::SetFlag(&FLAGS_parallel_games, 0);  // 0: the learner's run config decides
   absl::SetFlag(&FLAGS_threads, 2);         // two leaf batches in flight
@@ -140,6 +138,8 @@ int RunActorCommand(const std::vector<std::string>& args) {
   if (!status.ok()) return Fail(status);
   return 0;
 }
+
+}  // namespace
 
 Command ActorCommand() {
   return {"actor",

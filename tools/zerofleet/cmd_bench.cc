@@ -130,6 +130,8 @@ int BenchRules(double seconds, bool json) {
 
 int BenchTransport(double seconds, bool json);  // cmd_bench_transport.cc
 
+namespace {
+
 int RunBenchCommand(const std::vector<std::string>& args) {
   const double seconds = absl::GetFlag(FLAGS_seconds);  // (0, 3600]: BenchCommand()
   const bool json = absl::GetFlag(FLAGS_json);
@@ -142,6 +144,8 @@ int RunBenchCommand(const std::vector<std::string>& args) {
   return Fail(
       absl::StrCat("unknown benchmark '", args[0], "' (search, rules, nn, selfplay, transport)"));
 }
+
+}  // namespace
 
 Command BenchCommand() {
   return {"bench",

@@ -295,8 +295,6 @@ absl::Status SaveGames(FILE* text, const play::ArenaResult& result, const Player
   return absl::OkStatus();
 }
 
-}  // namespace
-
 int RunEvaluateCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
   absl::StatusOr<Rules> rules = RulesFromFlags();
@@ -324,6 +322,8 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   if (absl::Status s = SaveGames(text, *result, **players, rules->size); !s.ok()) return Fail(s);
   return 0;
 }
+
+}  // namespace
 
 Command EvaluateCommand() {
   return {"evaluate", "rate two players: W/D/L, Elo with 95% interval, optional SPRT",

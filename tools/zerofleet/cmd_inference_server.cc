@@ -127,8 +127,6 @@ absl::StatusOr<std::unique_ptr<ModelWatcher>> WatchLearner(InferenceServer& serv
   return ModelWatcher::Start(watch, server.torch_evaluator());
 }
 
-}  // namespace
-
 void ApplyInferenceServerDefaults(const std::vector<std::string>&) {
   absl::SetFlag(&FLAGS_port, 0);        // pick a free port and print it
   absl::SetFlag(&FLAGS_board_size, 0);  // any size the rules allow
@@ -181,6 +179,8 @@ int RunInferenceServerCommand(const std::vector<std::string>& args) {
                stats.mean_batch());
   return 0;
 }
+
+}  // namespace
 
 Command InferenceServerCommand() {
   return {"inference-server",

@@ -171,8 +171,6 @@ absl::Status ShutDown(Learner& learner, LearnerServer& server, Progress& progres
   return saved;
 }
 
-}  // namespace
-
 int RunLearnerCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
   absl::StatusOr<TrainRunOptions> train = TrainRunOptionsFromFlags();
@@ -242,6 +240,8 @@ int RunLearnerCommand(const std::vector<std::string>& args) {
   if (!saved.ok()) return Fail(saved);
   return 0;
 }
+
+}  // namespace
 
 Command LearnerCommand() {
   return {"learner",

@@ -23,6 +23,8 @@ ABSL_FLAG(double, move_time, 0,
 
 namespace zf::cli {
 
+namespace {
+
 int RunPlayCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
   absl::StatusOr<Rules> rules = RulesFromFlags();
@@ -60,6 +62,8 @@ int RunPlayCommand(const std::vector<std::string>& args) {
   if (absl::Status s = session.Run(); !s.ok()) return Fail(s);
   return 0;
 }
+
+}  // namespace
 
 Command PlayCommand() {
   return {"play", "play against a model in the terminal",

@@ -17,6 +17,8 @@
 
 namespace zf::cli {
 
+namespace {
+
 int RunRatingsCommand(const std::vector<std::string>& args) {
   if (args.size() != 1) return Fail("usage: zerofleet ratings RUN_DIR");
   const std::string& run_dir = args[0];
@@ -83,6 +85,8 @@ int RunRatingsCommand(const std::vector<std::string>& args) {
   }
   return 0;
 }
+
+}  // namespace
 
 Command RatingsCommand() {
   return {"ratings",

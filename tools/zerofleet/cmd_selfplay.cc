@@ -56,8 +56,6 @@ void ShowGame(const GameRecord& game) {
   std::printf("result: %s after %zu moves\n\n", OutcomeText(game.result), game.moves.size());
 }
 
-}  // namespace
-
 int RunSelfPlayCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Fail(absl::StrCat("unexpected argument '", args[0], "'"));
   absl::StatusOr<SelfPlayOptions> options = SelfPlayOptionsFromFlags();
@@ -112,6 +110,8 @@ int RunSelfPlayCommand(const std::vector<std::string>& args) {
   }
   return 0;
 }
+
+}  // namespace
 
 Command SelfPlayCommand() {
   return {"selfplay", "play self-play games and print one (a demo of the search)",

@@ -46,15 +46,15 @@ void PrintCommandHelp(const Command& c, const std::vector<std::string>& args) {
 
 // "--name=value", "--name" or "--noname" (a boolean) must name a flag `c` lists.
 absl::Status CheckOwnedFlags(const Command& c, const std::vector<std::string>& args) {
+  auto owned = [&c](absl::string_view n) {
+    return std::any_of(c.flags.begin(), c.flags.end(),
+                       [&n](const FlagSpec& f) { return f.name() == n; });
+  };
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") break;  // the rest are positionals
     if (a.size() < 3 || a[0] != '-' || a[1] != '-') continue;
     const std::string name = a.substr(2, a.find('=') - 2);
-    auto owned = [&c](const std::string& n) {
-      return std::any_of(c.flags.begin(), c.flags.end(),
-                         [&n](const FlagSpec& f) { return f.name() == n; });
-    };
     if (owned(name)) continue;
     if (name.rfind("no", 0) == 0 && owned(name.substr(2))) continue;
     return absl::InvalidArgumentError(

@@ -4,8 +4,11 @@
 // accepted range of a number. The dispatcher reads that one list to print --help, to refuse a
 // flag the command does not own, and to check every range before the command runs.
 //
-//   FlagList SelfPlayFlags() {
-//     return {{FLAGS_games, FlagRange::AtLeast(1)}, FLAGS_evaluator, FLAGS_out, FLAGS_show};
+//   Command SelfPlayCommand() {  // cmd_selfplay.cc
+//     return {"selfplay", summary, usage,
+//             Concat({RuleFlags(), SearchFlags(),
+//                     {{FLAGS_games, FlagRange::AtLeast(1)}, FLAGS_evaluator, FLAGS_out}}),
+//             RunSelfPlayCommand};
 //   }
 //
 // The options structs keep their own Validate functions: they guard library callers too, and
